@@ -1,0 +1,108 @@
+# husk — build, test and example targets. `make help` lists them.
+#
+# Variables (override on the command line, e.g. `make test SCRATCH=.build-ci`):
+#   SWIFT      the swift driver (default: swift on PATH, else /opt/swift/usr/bin/swift)
+#   SCRATCH    SwiftPM scratch (build) dir; empty means SwiftPM's default .build
+#   STATE      husk --root for `make example`
+#   ITERATIONS benchmark iterations; BENCH_FLAGS extra flags for Tests/bench/bench.py
+#   CONFORMANCE_SCRIPT / CONFORMANCE_FLAGS  the shared conformance runner and its options
+
+SHELL        := /bin/bash
+.SHELLFLAGS  := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+SWIFT   ?= $(or $(shell command -v swift 2>/dev/null),$(wildcard /opt/swift/usr/bin/swift),swift)
+SCRATCH ?=
+SWIFTPM_FLAGS  := $(if $(SCRATCH),--scratch-path $(SCRATCH))
+RELEASE_FLAGS  := $(SWIFTPM_FLAGS) -c release -Xswiftc -static-executable
+DEBUG_FLAGS    := $(SWIFTPM_FLAGS) -c debug
+
+BIN     := bin
+HUSK    := $(BIN)/husk
+STATE   ?= /run/husk-example
+PYTHON  ?= python3
+
+EXAMPLE_BUNDLE := rootfs-examples/out/example
+EXAMPLE_ARGS   := ["sh","-c","echo hostname: $$(hostname); echo pid: $$$$; ls /"]
+
+ITERATIONS  ?= 30
+BENCH_FLAGS ?=
+
+CONFORMANCE_SCRIPT ?= $(abspath $(CURDIR)/../shared/conformance/run-validation.sh)
+CONFORMANCE_FLAGS  ?= --private-mountns -t 20
+CONFORMANCE_OUT    := .build-conformance
+
+# Debian packages the build, the examples, the tests and the benchmark need.
+# (The Swift toolchain itself is not an apt package: see README.md.)
+DEPS := libseccomp-dev libcap-dev pkg-config libc6-dev libstdc++-12-dev libgcc-12-dev \
+        binutils zlib1g-dev busybox-static runc crun valgrind jq time util-linux \
+        iproute2 python3 ca-certificates
+
+.PHONY: help deps build debug example bundle test bench conformance conformance-accept clean
+
+help:
+	@echo "make deps         install the Debian packages the build and tests need (apt, idempotent)"
+	@echo "make [build]      release build, fully static  -> $(HUSK)"
+	@echo "make debug        debug build                  -> $(BIN)/husk-debug"
+	@echo "make example      build, then run a busybox container (hostname, PID 1, ls /)"
+	@echo "make test         deps + build + swift test (HUSK_BINARY=$(CURDIR)/$(HUSK))"
+	@echo "make bench        husk vs crun vs runc (ITERATIONS=$(ITERATIONS))"
+	@echo "make conformance  OCI runtime-tools suite on $(HUSK), compared with Tests/conformance/expected.tsv"
+	@echo "make clean        remove build outputs"
+
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+	    dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all packages present"; \
+	else \
+	    echo "deps: installing:$$missing"; \
+	    [ "$$(id -u)" = 0 ] || { echo "deps: error: run as root (or install:$$missing)" >&2; exit 1; }; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y --no-install-recommends $$missing </dev/null \
+	    || { apt-get update </dev/null && apt-get install -y --no-install-recommends $$missing </dev/null; }; \
+	fi; \
+	command -v "$(SWIFT)" >/dev/null || { echo "deps: error: no Swift toolchain ('$(SWIFT)'); install Swift 6 (swift.org) and put it on PATH, or pass SWIFT=/path/to/swift" >&2; exit 1; }
+
+build:
+	$(SWIFT) build $(RELEASE_FLAGS)
+	@mkdir -p $(BIN)
+	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/husk" $(HUSK)
+	@echo "built $(HUSK)"
+
+debug:
+	$(SWIFT) build $(DEBUG_FLAGS)
+	@mkdir -p $(BIN)
+	install -m 0755 "$$($(SWIFT) build $(DEBUG_FLAGS) --show-bin-path)/husk" $(BIN)/husk-debug
+	@echo "built $(BIN)/husk-debug"
+
+bundle:
+	rootfs-examples/busybox/build.sh
+
+example: deps build
+	HUSK_ARGS='$(EXAMPLE_ARGS)' rootfs-examples/busybox/build.sh $(EXAMPLE_BUNDLE)
+	@id="example-$$$$"; \
+	rc=0; $(HUSK) --root $(STATE) run --bundle $(EXAMPLE_BUNDLE) "$$id" </dev/null || rc=$$?; \
+	$(HUSK) --root $(STATE) delete --force "$$id" >/dev/null 2>&1 || true; \
+	exit $$rc
+
+test: deps build
+	HUSK_BINARY=$(CURDIR)/$(HUSK) \
+	HUSK_BUNDLE_SCRIPT=$(CURDIR)/rootfs-examples/busybox/build.sh \
+	$(SWIFT) test $(SWIFTPM_FLAGS)
+
+bench: deps build
+	$(PYTHON) Tests/bench/bench.py --husk $(HUSK) --iterations $(ITERATIONS) $(BENCH_FLAGS)
+
+conformance: build
+	SCRIPT=$(CONFORMANCE_SCRIPT) Tests/conformance/run.sh $(HUSK) $(CONFORMANCE_OUT) $(CONFORMANCE_FLAGS)
+
+conformance-accept:
+	@[ -f $(CONFORMANCE_OUT)/results.tsv ] || { echo "no $(CONFORMANCE_OUT)/results.tsv: run 'make conformance' first" >&2; exit 1; }
+	cp $(CONFORMANCE_OUT)/results.tsv Tests/conformance/expected.tsv
+	@echo "recorded Tests/conformance/expected.tsv (commit it)"
+
+clean:
+	rm -rf $(BIN) rootfs-examples/out $(CONFORMANCE_OUT)
+	$(SWIFT) package $(SWIFTPM_FLAGS) clean || true

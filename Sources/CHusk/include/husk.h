@@ -1,0 +1,46 @@
+// The C side of husk as Swift sees it: the launch plan, the spawn call, and the few
+// Linux names and calls Swift's Glibc module does not expose.
+#ifndef HUSK_H
+#define HUSK_H
+
+#include "husk_plan.h"
+#include <stdint.h>
+#include <sys/types.h>
+
+// Starts a child that runs the plan (see child.h for what it may do). With namespaces to
+// join, the direct child is an intermediate that reports the real child's pid as
+// HUSK_MSG_INIT_PID. Returns the direct child's pid, or -errno. *pidfd_out gets a pidfd
+// for it when the kernel supports clone3 (else -1).
+pid_t husk_spawn(const struct husk_plan *plan, int *pidfd_out);
+
+// Namespace flags (checked against <sched.h> with _Static_assert in spawn.c).
+enum {
+    HUSK_CLONE_NEWTIME = 0x00000080,
+    HUSK_CLONE_NEWNS = 0x00020000,
+    HUSK_CLONE_NEWCGROUP = 0x02000000,
+    HUSK_CLONE_NEWUTS = 0x04000000,
+    HUSK_CLONE_NEWIPC = 0x08000000,
+    HUSK_CLONE_NEWUSER = 0x10000000,
+    HUSK_CLONE_NEWPID = 0x20000000,
+    HUSK_CLONE_NEWNET = 0x40000000,
+};
+
+// Thin syscall wrappers (shim.c).
+int husk_pidfd_open(pid_t pid);
+int husk_pidfd_send_signal(int pidfd, int sig);
+int husk_setns(int fd, int nstype);
+int husk_socketpair_seqpacket(int fds[2]);
+int husk_open_path_dir(const char *path);     // O_PATH|O_DIRECTORY|O_CLOEXEC
+int husk_open_fifo_nonblock(const char *path); // O_RDONLY|O_NONBLOCK|O_CLOEXEC
+int husk_set_child_subreaper(void);
+int husk_is_fd_valid(int fd);
+int husk_pipe_cloexec(int fds[2]);
+// Receives one struct husk_msg; returns bytes read, 0 on EOF, -errno on error.
+ssize_t husk_recv_msg(int fd, struct husk_msg *m, int timeout_ms);
+// Sends a file descriptor over a unix socket with SCM_RIGHTS (console socket tests).
+int husk_send_fd(int sock, int fd);
+int husk_recv_fd(int sock);
+// statfs(2) f_type, or -errno.
+long husk_statfs_type(const char *path);
+
+#endif

@@ -1,0 +1,80 @@
+// Syscall wrappers for Swift: calls glibc lacks or Swift's Glibc import does not show.
+#define _GNU_SOURCE
+#include "husk.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int husk_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int husk_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int husk_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int husk_socketpair_seqpacket(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
+}
+
+int husk_open_path_dir(const char *path) { return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC); }
+
+int husk_open_fifo_nonblock(const char *path) { return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); }
+
+int husk_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int husk_is_fd_valid(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+ssize_t husk_recv_msg(int fd, struct husk_msg *m, int timeout_ms) {
+    memset(m, 0, sizeof(*m));
+    if (timeout_ms >= 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r;
+        do { r = poll(&p, 1, timeout_ms); } while (r < 0 && errno == EINTR);
+        if (r < 0) return -errno;
+        if (r == 0) return -ETIMEDOUT;
+    }
+    ssize_t n;
+    do { n = recv(fd, m, sizeof(*m), 0); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+int husk_send_fd(int sock, int fd) {
+    char byte = 0, cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof(cbuf));
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int husk_recv_fd(int sock) {
+    char buf[256], cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0) return -errno;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS) return -EBADMSG;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+long husk_statfs_type(const char *path) {
+    struct statfs s;
+    if (statfs(path, &s) < 0) return -errno;
+    return (long)s.f_type;
+}
+
+int husk_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -1,0 +1,164 @@
+// husk_spawn: the one C call that creates a container's init (or an exec'd process).
+//
+// After clone the child runs C only, async-signal-safe, allocating nothing (see child.h):
+// the parent is a multi-threaded Swift process and any lock another thread held at clone
+// time stays held forever in the child.
+#define _GNU_SOURCE
+#include "husk.h"
+#include "child.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+_Static_assert(HUSK_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
+_Static_assert(HUSK_CLONE_NEWUTS == CLONE_NEWUTS, "CLONE_NEWUTS");
+_Static_assert(HUSK_CLONE_NEWIPC == CLONE_NEWIPC, "CLONE_NEWIPC");
+_Static_assert(HUSK_CLONE_NEWUSER == CLONE_NEWUSER, "CLONE_NEWUSER");
+_Static_assert(HUSK_CLONE_NEWPID == CLONE_NEWPID, "CLONE_NEWPID");
+_Static_assert(HUSK_CLONE_NEWNET == CLONE_NEWNET, "CLONE_NEWNET");
+_Static_assert(HUSK_CLONE_NEWCGROUP == CLONE_NEWCGROUP, "CLONE_NEWCGROUP");
+_Static_assert(HUSK_CLONE_NEWTIME == CLONE_NEWTIME, "CLONE_NEWTIME");
+
+// Signal handlers are the parent's (Swift) code: reset them before anything can fire.
+static void reset_signals(const sigset_t *mask) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        sigaction(s, &dfl, NULL);
+    }
+    sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+static void write_time_offsets(const struct husk_plan *p) {
+    if (unshare(CLONE_NEWTIME) < 0) child_fail(p, "unshare time namespace", errno, "linux.namespaces");
+    static const char *const clocks[2] = {"monotonic ", "boottime "};
+    char buf[160] = "";
+    for (int i = 0; i < 2; i++) {
+        hk_append(buf, sizeof(buf), clocks[i]);
+        hk_append_i64(buf, sizeof(buf), p->time_offsets[i][0]);
+        hk_append(buf, sizeof(buf), " ");
+        hk_append_i64(buf, sizeof(buf), p->time_offsets[i][1]);
+        hk_append(buf, sizeof(buf), "\n");
+    }
+    if (hk_write_file("/proc/self/timens_offsets", buf, hk_strlen(buf)) < 0)
+        child_fail(p, "write time offsets", errno, "linux.timeOffsets");
+}
+
+static void set_names(const struct husk_plan *p) {
+    if (p->hostname && sethostname(p->hostname, hk_strlen(p->hostname)) < 0)
+        child_fail(p, "sethostname", errno, p->hostname);
+    if (p->domainname && setdomainname(p->domainname, hk_strlen(p->domainname)) < 0)
+        child_fail(p, "setdomainname", errno, p->domainname);
+}
+
+// Blocks until `start` opens the fifo for reading, then tells it we are going ahead.
+static void wait_for_start(const struct husk_plan *p) {
+    child_send(p->sync_fd, HUSK_MSG_READY, 0, "ready", "");
+    int fd;
+    do { fd = openat(p->state_dir_fd, p->fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+    if (fd < 0) child_fail(p, "open start fifo", errno, p->fifo_name);
+    ssize_t w;
+    do { w = write(fd, "0", 1); } while (w < 0 && errno == EINTR);
+    close(fd);
+    close(p->state_dir_fd);
+}
+
+static void child_main(const struct husk_plan *p) {
+    mode_t inherited_umask = umask(0);
+    if (p->need_idmap) {
+        child_send(p->sync_fd, HUSK_MSG_NEED_IDMAP, 0, "idmap", "");
+        child_wait_go(p);
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0) child_fail(p, "become root in user namespace", errno, "gid 0");
+        if (syscall(SYS_setresuid, 0, 0, 0) < 0) child_fail(p, "become root in user namespace", errno, "uid 0");
+    }
+    if (p->new_time_ns) write_time_offsets(p);
+    if (p->has_oom_score_adj) {
+        char v[24] = "";
+        hk_append_i64(v, sizeof(v), p->oom_score_adj);
+        if (hk_write_file("/proc/self/oom_score_adj", v, hk_strlen(v)) < 0)
+            child_fail(p, "write oom_score_adj", errno, "process.oomScoreAdj");
+    }
+    if (p->rootfs) child_prepare_rootfs(p);
+    set_names(p);
+    if (p->wait_go_for_hooks) {
+        child_send(p->sync_fd, HUSK_MSG_NEED_HOOKS, 0, "hooks", "");
+        child_wait_go(p);
+    }
+    child_run_hooks(p, p->create_container_hooks, p->n_create_container_hooks, "createContainer hook");
+    if (p->rootfs) child_enter_rootfs(p);
+    child_setup_console(p);
+    if (p->rootfs) child_finish_rootfs(p);
+    child_process_limits(p);
+    char exe[4096];
+    child_resolve_executable(p, exe, sizeof(exe));
+    umask(p->umask >= 0 ? (mode_t)p->umask : inherited_umask);
+    child_become_user(p);
+    if (p->cwd && chdir(p->cwd) < 0) child_fail(p, "chdir", errno, p->cwd);
+    if (p->state_dir_fd >= 0) wait_for_start(p);
+    child_run_hooks(p, p->start_container_hooks, p->n_start_container_hooks, "startContainer hook");
+    child_seal_and_exec(p, exe);
+}
+
+// Joins the namespaces given by path (a multi-threaded parent cannot), then clones the
+// real child with CLONE_PARENT so that it is the husk process's child, reports its pid
+// and exits.
+static void intermediate_main(const struct husk_plan *p) {
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < p->n_joins; i++) {
+            const struct husk_join_ns *j = &p->joins[i];
+            if ((pass == 0) != (j->type == CLONE_NEWUSER)) continue; // the user namespace first
+            int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) child_fail(p, "open namespace", errno, j->path);
+            if (setns(fd, j->type) < 0) child_fail(p, "setns", errno, j->path);
+            close(fd);
+        }
+    }
+    struct clone_args a;
+    memset(&a, 0, sizeof(a));
+    a.flags = p->clone_flags | CLONE_PARENT;
+    pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+    if (pid < 0 && errno == ENOSYS) pid = (pid_t)syscall(SYS_clone, p->clone_flags | CLONE_PARENT, 0, 0, 0, 0);
+    if (pid < 0) child_fail(p, "clone", errno, "container init");
+    if (pid == 0) { child_main(p); _exit(1); }
+    child_send(p->sync_fd, HUSK_MSG_INIT_PID, pid, "init pid", "");
+    _exit(0);
+}
+
+pid_t husk_spawn(const struct husk_plan *p, int *pidfd_out) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+
+    int direct = p->n_joins == 0;
+    int pidfd = -1;
+    struct clone_args a;
+    memset(&a, 0, sizeof(a));
+    a.flags = (direct ? p->clone_flags : 0) | CLONE_PIDFD;
+    a.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    a.exit_signal = SIGCHLD;
+    pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+    if (pid < 0 && errno == ENOSYS) {
+        pidfd = -1;
+        pid = (pid_t)syscall(SYS_clone, (direct ? p->clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);
+    }
+    if (pid == 0) {
+        reset_signals(&old);
+        if (direct) child_main(p);
+        else intermediate_main(p);
+        _exit(1);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) return -saved;
+    if (pidfd_out) *pidfd_out = pidfd;
+    else if (pidfd >= 0) close(pidfd);
+    return pid;
+}

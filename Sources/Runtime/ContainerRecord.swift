@@ -1,0 +1,80 @@
+import JSON
+import OCI
+
+/// What husk remembers about a container between invocations (state.json in its dir).
+/// The OCI status is not stored: it is derived from the live system each time (see Status).
+public struct ContainerRecord: Sendable {
+    public var id: String
+    public var ociVersion: String
+    public var pid: Int32
+    /// /proc/PID/stat start time of init: a reused PID never passes for the container.
+    public var initStartTime: UInt64
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: UInt32
+    public var annotations: [(String, String)]
+
+    public var json: JSONValue {
+        var o = JSONObject()
+        o["id"] = .string(id)
+        o["ociVersion"] = .string(ociVersion)
+        o["pid"] = .int(pid)
+        o["initStartTime"] = .int(initStartTime)
+        o["bundle"] = .string(bundle)
+        o["rootfs"] = .string(rootfs)
+        o["created"] = .string(created)
+        o["owner"] = .int(owner)
+        o["annotations"] = .object(JSONObject(annotations.map { ($0.0, JSONValue.string($0.1)) }))
+        return .object(o)
+    }
+
+    public init(id: String, ociVersion: String, pid: Int32, initStartTime: UInt64, bundle: String,
+                rootfs: String, created: String, owner: UInt32, annotations: [(String, String)]) {
+        self.id = id
+        self.ociVersion = ociVersion
+        self.pid = pid
+        self.initStartTime = initStartTime
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.owner = owner
+        self.annotations = annotations
+    }
+
+    public init?(json: JSONValue) {
+        guard let o = json.object, let id = o["id"]?.string, let pid = o["pid"]?.int32,
+              let start = o["initStartTime"]?.uint64, let bundle = o["bundle"]?.string else { return nil }
+        self.id = id
+        self.ociVersion = o["ociVersion"]?.string ?? "1.2.0"
+        self.pid = pid
+        self.initStartTime = start
+        self.bundle = bundle
+        self.rootfs = o["rootfs"]?.string ?? ""
+        self.created = o["created"]?.string ?? ""
+        self.owner = o["owner"]?.uint32 ?? 0
+        self.annotations = (o["annotations"]?.object?.pairs ?? []).compactMap { p in p.value.string.map { (p.key, $0) } }
+    }
+
+    /// The OCI state document (`husk state`, hooks' stdin).
+    public func ociState(_ status: Status) -> JSONValue {
+        var o = JSONObject()
+        o["ociVersion"] = .string(ociVersion)
+        o["id"] = .string(id)
+        o["status"] = .string(status.rawValue)
+        if status != .stopped { o["pid"] = .int(pid) } else { o["pid"] = .int(0) }
+        o["bundle"] = .string(bundle)
+        o["rootfs"] = .string(rootfs)
+        o["created"] = .string(created)
+        o["owner"] = .string(owner == 0 ? "root" : String(owner))
+        if !annotations.isEmpty {
+            o["annotations"] = .object(JSONObject(annotations.map { ($0.0, JSONValue.string($0.1)) }))
+        }
+        return .object(o)
+    }
+}
+
+/// The OCI lifecycle states husk reports.
+public enum Status: String, Sendable {
+    case creating, created, running, stopped, paused
+}

@@ -1,0 +1,238 @@
+import OCI
+import Sys
+
+/// Turns a validated config into a LaunchPlan: the policy half of container setup.
+/// Pure apart from reading the host's cgroup layout (for a `cgroup` mount).
+public struct PlanBuilder {
+    public var spec: Spec
+    public var bundle: String
+    public var rootfs: String
+    public var noPivot = false
+    public var hostCgroups = HostCgroups.current
+
+    public init(spec: Spec, bundle: String, rootfs: String) {
+        self.spec = spec
+        self.bundle = bundle
+        self.rootfs = rootfs
+    }
+
+    public func build() throws(HuskError) -> LaunchPlan {
+        var plan = LaunchPlan()
+        let linux = spec.linux ?? Linux()
+        try namespaces(linux, &plan)
+        guard plan.cloneFlags & UInt64(HuskNamespace.mount.flag) != 0
+            || plan.joins.contains(where: { $0.type == HuskNamespace.mount.flag }) else {
+            throw HuskError("config.json: linux.namespaces: a mount namespace is required (husk never mounts in the host's namespace)")
+        }
+        plan.rootfs = rootfs
+        plan.readonlyRoot = spec.root?.readonly ?? false
+        plan.noPivot = noPivot
+        plan.rootfsPropagation = try propagation(linux.rootfsPropagation)
+        for (i, m) in spec.mounts.enumerated() { plan.mounts += try mounts(m, index: i) }
+        for (i, d) in linux.devices.enumerated() { plan.devices.append(try device(d, index: i)) }
+        plan.maskedPaths = linux.maskedPaths
+        plan.readonlyPaths = linux.readonlyPaths
+        plan.sysctls = linux.sysctl.sorted(by: { $0.key < $1.key }).map {
+            ("/proc/sys/" + $0.key.replacingDots(), $0.value)
+        }
+        let hasUTS = plan.cloneFlags & UInt64(HuskNamespace.uts.flag) != 0
+            || plan.joins.contains(where: { $0.type == HuskNamespace.uts.flag })
+        if let h = spec.hostname, !h.isEmpty {
+            guard hasUTS else { throw HuskError("config.json: hostname: setting a hostname needs a uts namespace in linux.namespaces") }
+            plan.hostname = h
+        }
+        if let d = spec.domainname, !d.isEmpty {
+            guard hasUTS else { throw HuskError("config.json: domainname: setting a domainname needs a uts namespace in linux.namespaces") }
+            plan.domainname = d
+        }
+        if let hooks = spec.hooks {
+            plan.createContainerHooks = hooks.createContainer.map(Self.hook)
+            plan.startContainerHooks = hooks.startContainer.map(Self.hook)
+        }
+        if let process = spec.process { try self.process(process, linux, &plan) }
+        return plan
+    }
+
+    static func hook(_ h: Hook) -> LaunchPlan.Hook {
+        LaunchPlan.Hook(path: h.path, args: h.args ?? [h.path], env: h.env ?? [], timeout: h.timeout ?? 0)
+    }
+
+    private func namespaces(_ linux: Linux, _ plan: inout LaunchPlan) throws(HuskError) {
+        for (i, ns) in linux.namespaces.enumerated() {
+            guard let kind = HuskNamespace(rawValue: ns.type) else {
+                throw HuskError("config.json: linux.namespaces[\(i)].type: unknown namespace type \"\(ns.type)\"")
+            }
+            if let path = ns.path, !path.isEmpty {
+                guard Files.exists(path) else {
+                    throw HuskError("config.json: linux.namespaces[\(i)].path: \(path) does not exist")
+                }
+                plan.joins.append((kind.flag, path))
+            } else if kind == .time {
+                plan.newTimeNamespace = true
+            } else {
+                plan.cloneFlags |= UInt64(kind.flag)
+            }
+        }
+        plan.uidMappings = linux.uidMappings.map { IDMapping(containerID: $0.containerID, hostID: $0.hostID, size: $0.size) }
+        plan.gidMappings = linux.gidMappings.map { IDMapping(containerID: $0.containerID, hostID: $0.hostID, size: $0.size) }
+        if plan.newUserNamespace && (plan.uidMappings.isEmpty || plan.gidMappings.isEmpty) {
+            throw HuskError("config.json: linux.uidMappings/gidMappings: a new user namespace needs both mappings")
+        }
+        for (key, index) in [("monotonic", 0), ("boottime", 1)] {
+            if let off = linux.timeOffsets[key] { plan.timeOffsets[index] = [off.secs, Int64(off.nanosecs)] }
+        }
+    }
+
+    private func propagation(_ name: String?) throws(HuskError) -> UInt {
+        guard let name, !name.isEmpty else { return 0 }
+        let rec = MountFlag.recursive
+        switch name {
+        case "shared", "rshared": return MountFlag.shared | rec
+        case "slave", "rslave": return MountFlag.slave | rec
+        case "private", "rprivate": return MountFlag.private | rec
+        case "unbindable", "runbindable": return MountFlag.unbindable | rec
+        default: throw HuskError("config.json: linux.rootfsPropagation: unknown value \"\(name)\" (shared, slave, private or unbindable)")
+        }
+    }
+
+    private func mounts(_ m: Mount, index: Int) throws(HuskError) -> [LaunchPlan.Mount] {
+        let field = "config.json: mounts[\(index)]"
+        guard m.destination.hasPrefix("/") else {
+            throw HuskError("\(field).destination: \"\(m.destination)\" is not an absolute path")
+        }
+        let opts = MountOptions.parse(m.options)
+        if m.type == "cgroup" || m.type == "cgroup2" { return cgroupMounts(m, opts) }
+        var out = LaunchPlan.Mount(destination: m.destination)
+        out.flags = opts.flags
+        out.propagation = opts.propagation
+        out.attrSet = opts.recursiveAttrSet
+        out.attrClear = opts.recursiveAttrClear
+        out.bind = opts.isBind || m.type == "bind"
+        if out.bind {
+            guard let source = m.source, !source.isEmpty else { throw HuskError("\(field).source: a bind mount needs a source") }
+            out.source = Files.absolute(source, relativeTo: bundle)
+            out.flags |= MountFlag.bind | (opts.isRecursiveBind ? MountFlag.recursive : 0)
+            guard Files.exists(out.source!) else {
+                throw HuskError("\(field).source: bind mount source \(out.source!) does not exist")
+            }
+        } else {
+            out.fstype = m.type ?? m.source
+            out.source = m.source ?? m.type
+            out.data = opts.data.isEmpty ? nil : opts.data
+        }
+        return [out]
+    }
+
+    /// A `cgroup` mount: cgroup2 on a v2 host; on v1/hybrid hosts a tmpfs holding read-only
+    /// binds of husk's own cgroup in each hierarchy (the view runc gives).
+    private func cgroupMounts(_ m: Mount, _ opts: MountOptions) -> [LaunchPlan.Mount] {
+        let flags = opts.flags
+        if hostCgroups.unified {
+            var mount = LaunchPlan.Mount(source: "cgroup2", destination: m.destination, fstype: "cgroup2")
+            mount.flags = flags
+            return [mount]
+        }
+        var tmpfs = LaunchPlan.Mount(source: "tmpfs", destination: m.destination, fstype: "tmpfs", data: "mode=755")
+        tmpfs.flags = MountFlag.noSuid | MountFlag.noDev | MountFlag.noExec
+        var out = [tmpfs]
+        for h in hostCgroups.hierarchies {
+            var bind = LaunchPlan.Mount(source: h.hostPath, destination: m.destination + "/" + h.name)
+            bind.bind = true
+            bind.flags = MountFlag.bind | MountFlag.recursive | (flags & ~(MountFlag.bind | MountFlag.recursive))
+            out.append(bind)
+        }
+        return out
+    }
+
+    private func device(_ d: LinuxDevice, index: Int) throws(HuskError) -> LaunchPlan.Device {
+        let type: UInt32
+        switch d.type {
+        case "c", "u": type = 0o020000
+        case "b": type = 0o060000
+        case "p": type = 0o010000
+        default: throw HuskError("config.json: linux.devices[\(index)].type: unknown device type \"\(d.type)\"")
+        }
+        return LaunchPlan.Device(path: d.path, mode: type | ((d.fileMode ?? 0o666) & 0o7777),
+                                 major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
+                                 uid: d.uid ?? 0, gid: d.gid ?? 0)
+    }
+
+    private func process(_ p: Process, _ linux: Linux, _ plan: inout LaunchPlan) throws(HuskError) {
+        guard !p.args.isEmpty else { throw HuskError("config.json: process.args: must name the program to run") }
+        plan.args = p.args
+        plan.env = p.env
+        plan.cwd = p.cwd.isEmpty ? "/" : p.cwd
+        plan.terminal = p.terminal
+        if let size = p.consoleSize { plan.consoleSize = (UInt16(clamping: size.width), UInt16(clamping: size.height)) }
+        plan.uid = p.user.uid
+        plan.gid = p.user.gid
+        plan.additionalGids = p.user.additionalGids
+        plan.umask = p.user.umask.map { Int32($0 & 0o777) } ?? -1
+        plan.noNewPrivileges = p.noNewPrivileges
+        plan.oomScoreAdj = p.oomScoreAdj.map { Int32(clamping: $0) }
+        plan.rlimits = try p.rlimits.enumerated().map { (i, r) throws(HuskError) in
+            guard let res = Rlimits.resource(of: r.type) else {
+                throw HuskError("config.json: process.rlimits[\(i)].type: unknown rlimit \"\(r.type)\"")
+            }
+            return LaunchPlan.Rlimit(name: r.type, resource: res, soft: r.soft, hard: r.hard)
+        }
+        if let caps = p.capabilities {
+            do {
+                plan.capabilities = LaunchPlan.Capabilities(
+                    bounding: try Capabilities.mask(caps.bounding), effective: try Capabilities.mask(caps.effective),
+                    permitted: try Capabilities.mask(caps.permitted), inheritable: try Capabilities.mask(caps.inheritable),
+                    ambient: try Capabilities.mask(caps.ambient))
+            } catch {
+                throw HuskError("config.json: process.capabilities: \(error)")
+            }
+        }
+        if let io = p.ioPriority {
+            let classes = ["IOPRIO_CLASS_RT": Int32(1), "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3]
+            guard let cls = classes[io.class] else {
+                throw HuskError("config.json: process.ioPriority.class: unknown class \"\(io.class)\"")
+            }
+            plan.ioPriority = (cls << 13) | io.priority
+        }
+        if let s = p.scheduler { plan.scheduler = try scheduler(s) }
+        if let persona = linux.personality {
+            switch persona.domain {
+            case "LINUX": plan.personality = 0
+            case "LINUX32": plan.personality = 0x0008
+            default: throw HuskError("config.json: linux.personality.domain: unknown domain \"\(persona.domain)\"")
+            }
+        }
+        if let profile = p.apparmorProfile, !profile.isEmpty, !HostSecurity.apparmorEnabled {
+            throw HuskError("config.json: process.apparmorProfile: \"\(profile)\" requested but AppArmor is not enabled on this host")
+        }
+        if let label = p.selinuxLabel, !label.isEmpty, !HostSecurity.selinuxEnabled {
+            throw HuskError("config.json: process.selinuxLabel: \"\(label)\" requested but SELinux is not enabled on this host")
+        }
+    }
+
+    private func scheduler(_ s: Scheduler) throws(HuskError) -> LaunchPlan.Scheduler {
+        let policies: [String: Int32] = ["SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3,
+                                         "SCHED_ISO": 4, "SCHED_IDLE": 5, "SCHED_DEADLINE": 6]
+        let flagBits: [String: UInt64] = ["SCHED_FLAG_RESET_ON_FORK": 1, "SCHED_FLAG_RECLAIM": 2, "SCHED_FLAG_DL_OVERRUN": 4,
+                                          "SCHED_FLAG_KEEP_POLICY": 8, "SCHED_FLAG_KEEP_PARAMS": 16,
+                                          "SCHED_FLAG_UTIL_CLAMP_MIN": 32, "SCHED_FLAG_UTIL_CLAMP_MAX": 64]
+        guard let policy = policies[s.policy] else {
+            throw HuskError("config.json: process.scheduler.policy: unknown policy \"\(s.policy)\"")
+        }
+        var out = LaunchPlan.Scheduler(policy: policy)
+        out.priority = s.priority ?? 0
+        out.nice = s.nice ?? 0
+        for f in s.flags {
+            guard let bit = flagBits[f] else { throw HuskError("config.json: process.scheduler.flags: unknown flag \"\(f)\"") }
+            out.flags |= bit
+        }
+        out.runtime = s.runtime ?? 0
+        out.deadline = s.deadline ?? 0
+        out.period = s.period ?? 0
+        return out
+    }
+}
+
+extension String {
+    /// "net.ipv4.ip_forward" → "net/ipv4/ip_forward" (sysctl names to /proc/sys paths).
+    func replacingDots() -> String { String(map { $0 == "." ? "/" : $0 }) }
+}

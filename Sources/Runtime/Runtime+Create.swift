@@ -1,0 +1,137 @@
+import CHusk
+import Glibc
+import JSON
+import OCI
+import Sys
+
+/// Options of `create` (and the create half of `run`), as runc names them.
+public struct CreateOptions: Sendable {
+    public var bundle: String
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFDs: Int32 = 0
+    public var noPivot = false
+
+    public init(bundle: String) { self.bundle = bundle }
+}
+
+extension Runtime {
+    /// Creates the container: init is set up and left waiting on the start fifo.
+    /// On failure nothing remains: no state dir, no process, no mount.
+    @discardableResult
+    public func create(_ id: String, _ options: CreateOptions) throws(HuskError) -> Launcher.Launched {
+        try ContainerID.validate(id)
+        let bundle = Files.absolute(options.bundle)
+        let (spec, configBytes) = try loadSpec(bundle: bundle)
+        let rootfs = try resolveRootfs(spec, bundle: bundle)
+        var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
+        builder.noPivot = options.noPivot
+        let plan = try builder.build()
+        if plan.terminal && options.consoleSocket == nil {
+            throw HuskError("config.json: process.terminal is true but no --console-socket was given (set terminal to false, or pass --console-socket)")
+        }
+
+        let dir = try store.claim(id)
+        var consoleFD: Int32 = -1
+        var stateDirFD: Int32 = -1
+        defer {
+            if consoleFD >= 0 { close(consoleFD) }
+            if stateDirFD >= 0 { close(stateDirFD) }
+        }
+        do throws(HuskError) {
+            try prepareStateDir(dir, plan: plan, config: configBytes)
+            stateDirFD = husk_open_path_dir(dir)
+            if stateDirFD < 0 { throw HuskError(SysError("open", path: dir), stage: "state dir") }
+            if let socket = options.consoleSocket { consoleFD = try ConsoleSocket.connect(socket) }
+
+            var record = ContainerRecord(id: id, ociVersion: spec.ociVersion, pid: 0, initStartTime: 0, bundle: bundle,
+                                         rootfs: rootfs, created: rfc3339Now(), owner: getuid(),
+                                         annotations: spec.annotations.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) })
+            var launcher = Launcher(plan: plan)
+            launcher.stateDirFD = stateDirFD
+            launcher.consoleFD = consoleFD
+            launcher.preserveFDs = options.preserveFDs
+            let hooks = spec.hooks ?? Hooks()
+            if !(hooks.prestart.isEmpty && hooks.createRuntime.isEmpty && hooks.createContainer.isEmpty && hooks.startContainer.isEmpty) {
+                launcher.runtimeHooks = { (pid: Int32) throws(HuskError) -> [UInt8] in
+                    var r = record
+                    r.pid = pid
+                    let state = stateBytes(r, .creating)
+                    try HookRunner.run(hooks.prestart, kind: "prestart", state: state)
+                    try HookRunner.run(hooks.createRuntime, kind: "createRuntime", state: state)
+                    return state
+                }
+            }
+            let launched = try launcher.launch()
+            record.pid = launched.pid
+            record.initStartTime = Processes.startTime(of: launched.pid) ?? 0
+            try store.save(record)
+            if let pidFile = options.pidFile {
+                do {
+                    try Files.writeAtomically(Files.absolute(pidFile), Array(String(launched.pid).utf8))
+                } catch {
+                    Glibc.kill(launched.pid, SIGKILL)
+                    throw HuskError(error, stage: "pid file")
+                }
+            }
+            log.debug("created container \(id) with init pid \(launched.pid)")
+            return launched
+        } catch {
+            try? store.remove(id)
+            throw error
+        }
+    }
+
+    func loadSpec(bundle: String) throws(HuskError) -> (Spec, [UInt8]) {
+        let path = bundle + "/config.json"
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.read(path)
+        } catch {
+            if error.errno == ENOENT && !Files.isDirectory(bundle) { throw HuskError("bundle \(bundle) does not exist") }
+            throw HuskError("read \(path): \(errnoText(error.errno))")
+        }
+        let spec: Spec
+        do {
+            spec = try Spec.load(bytes: bytes)
+            try spec.validate()
+        } catch {
+            throw HuskError(error.description)
+        }
+        if spec.process == nil { throw HuskError("config.json: process: required to create a container") }
+        if let linux = spec.linux, linux.requestsResourceLimits {
+            throw HuskError("config.json: linux.resources: resource limits need husk's cgroup support, which is not implemented yet; remove linux.resources to run without limits")
+        }
+        return (spec, bytes)
+    }
+
+    func resolveRootfs(_ spec: Spec, bundle: String) throws(HuskError) -> String {
+        let root = Files.absolute(spec.root?.path ?? "", relativeTo: bundle)
+        guard Files.isDirectory(root) else {
+            throw HuskError("config.json: root.path: rootfs directory \(root) does not exist")
+        }
+        do {
+            return try Files.realPath(root)
+        } catch {
+            throw HuskError(error, stage: "rootfs")
+        }
+    }
+
+    /// The start fifo (writable by the container's root, which may be an unprivileged host
+    /// uid in a user namespace) and a copy of the config for later hooks.
+    private func prepareStateDir(_ dir: String, plan: LaunchPlan, config: [UInt8]) throws(HuskError) {
+        let fifo = dir + "/exec.fifo"
+        if mkfifo(fifo, 0o622) != 0 { throw HuskError(SysError("mkfifo", path: fifo), stage: "state dir") }
+        if plan.newUserNamespace {
+            let uid = plan.uidMappings.first(where: { $0.containerID == 0 })?.hostID ?? 0
+            let gid = plan.gidMappings.first(where: { $0.containerID == 0 })?.hostID ?? 0
+            if chown(fifo, uid, gid) != 0 { throw HuskError(SysError("chown", path: fifo), stage: "state dir") }
+        }
+        chmod(fifo, 0o622)
+        do {
+            try Files.writeAtomically(dir + "/config.json", config, mode: 0o600)
+        } catch {
+            throw HuskError(error, stage: "state dir")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import CHusk
+import Glibc
+import OCI
+import Sys
+
+extension Runtime {
+    /// Removes a stopped container (with `force`, kills it first): poststop hooks, then
+    /// its state dir. Deleting a created or running container without force is an error,
+    /// as the runtime-spec requires.
+    public func delete(_ id: String, force: Bool) throws(HuskError) {
+        try ContainerID.validate(id)
+        let record: ContainerRecord
+        do {
+            record = try store.load(id)
+        } catch {
+            // A create that crashed half-way leaves a dir without state.json.
+            if force && Files.isDirectory(store.directory(of: id)) && !Files.exists(store.directory(of: id) + "/state.json") {
+                try store.remove(id)
+                return
+            }
+            throw error
+        }
+        let lockFD = try store.lock(id)
+        defer { close(lockFD) }
+        let st = status(of: record)
+        if st != .stopped {
+            guard force else {
+                throw HuskError("cannot delete container \"\(id)\": it is \(st.rawValue), not stopped (stop it first, or use delete --force)")
+            }
+            try stopForcibly(record)
+        }
+        let spec = savedSpec(of: id)
+        try store.remove(id)
+        if let hooks = spec?.hooks, !hooks.poststop.isEmpty {
+            do {
+                try HookRunner.run(hooks.poststop, kind: "poststop", state: stateBytes(record, .stopped))
+            } catch {
+                log.warning("container \(id) deleted, but \(error.message)")
+            }
+        }
+    }
+
+    private func stopForcibly(_ record: ContainerRecord) throws(HuskError) {
+        guard let pidfd = openInit(record) else { return }
+        defer { close(pidfd) }
+        for pid in processes(of: record) where pid != record.pid { Glibc.kill(pid, SIGKILL) }
+        husk_pidfd_send_signal(pidfd, SIGKILL)
+        // Our own child (run): reap it; otherwise its parent does, and we watch the pidfd.
+        var status: Int32 = 0
+        if waitpid(record.pid, &status, 0) == record.pid { return }
+        if !waitExit(pidfd: pidfd, timeoutMs: 10_000) {
+            throw HuskError("container \"\(record.id)\": init (pid \(record.pid)) did not exit within 10s of SIGKILL")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import CHusk
+import Glibc
+import Sys
+
+/// The container init `run` waits for; read by the signal handler that forwards signals.
+nonisolated(unsafe) private var forwardTarget: Int32 = 0
+
+extension Runtime {
+    /// create + start; in the foreground, forwards signals, waits, deletes the container and
+    /// returns its exit code (128+N when killed by signal N). Detached, returns 0 at once.
+    public func run(_ id: String, _ options: CreateOptions, detach: Bool) throws(HuskError) -> Int32 {
+        let launched = try create(id, options)
+        defer {
+            close(launched.sync)
+            if launched.pidfd >= 0 { close(launched.pidfd) }
+        }
+        let record = try store.load(id)
+        do throws(HuskError) {
+            try releaseInit(record)
+            // Exec errors arrive on the sync socket; EOF means execve succeeded.
+            var msg = husk_msg()
+            if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
+                throw Launcher.initError(msg)
+            }
+        } catch {
+            try? delete(id, force: true)
+            throw error
+        }
+        if let spec = savedSpec(of: id), let hooks = spec.hooks, !hooks.poststart.isEmpty {
+            do {
+                try HookRunner.run(hooks.poststart, kind: "poststart", state: stateBytes(record, .running))
+            } catch {
+                log.warning("container \(id) started, but \(error.message)")
+            }
+        }
+        if detach { return 0 }
+
+        forwardTarget = launched.pid
+        let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
+        for s in forwarded { signal(s) { sig in if forwardTarget > 0 { Glibc.kill(forwardTarget, sig) } } }
+        var raw: Int32 = 0
+        while waitpid(launched.pid, &raw, 0) < 0 {
+            if errno != EINTR { break }
+        }
+        forwardTarget = 0
+        for s in forwarded { signal(s, SIG_DFL) }
+        do {
+            try delete(id, force: true)
+        } catch {
+            log.warning("container \(id) exited, but cleanup failed: \(error.message)")
+        }
+        return ExitStatus(raw: raw).code
+    }
+}

@@ -1,0 +1,53 @@
+import CHusk
+import Glibc
+import OCI
+import Sys
+
+extension Runtime {
+    /// Releases a created container's init from the start fifo; never hangs on a dead init.
+    public func start(_ id: String) throws(HuskError) {
+        let record = try store.load(id)
+        let lockFD = try store.lock(id)
+        defer { close(lockFD) }
+        switch status(of: record) {
+        case .created: break
+        case .stopped:
+            throw HuskError("cannot start container \"\(id)\": its init process (pid \(record.pid)) is no longer running; delete it and create it again")
+        case let s:
+            throw HuskError("cannot start container \"\(id)\": it is \(s.rawValue), not created")
+        }
+        try releaseInit(record)
+        if let spec = savedSpec(of: id), let hooks = spec.hooks, !hooks.poststart.isEmpty {
+            do {
+                try HookRunner.run(hooks.poststart, kind: "poststart", state: stateBytes(record, .running))
+            } catch {
+                log.warning("container \(id) started, but \(error.message)")
+            }
+        }
+    }
+
+    func releaseInit(_ record: ContainerRecord) throws(HuskError) {
+        let fifoPath = store.fifoPath(of: record.id)
+        let fifo = husk_open_fifo_nonblock(fifoPath)
+        if fifo < 0 { throw HuskError(SysError("open", path: fifoPath), stage: "start") }
+        defer { close(fifo) }
+        guard let pidfd = openInit(record) else {
+            throw HuskError("cannot start container \"\(record.id)\": its init process (pid \(record.pid)) is no longer running")
+        }
+        defer { close(pidfd) }
+        var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let r = poll(&fds, 2, 10_000)
+            if r < 0 && errno == EINTR { continue }
+            if r < 0 { throw HuskError(SysError("poll", path: fifoPath), stage: "start") }
+            if r == 0 { throw HuskError("cannot start container \"\(record.id)\": init did not answer on \(fifoPath) within 10s") }
+            if fds[0].revents & Int16(POLLIN) != 0 { break }
+            if fds[1].revents != 0 {
+                throw HuskError("cannot start container \"\(record.id)\": its init process (pid \(record.pid)) exited before start")
+            }
+        }
+        var byte: UInt8 = 0
+        _ = read(fifo, &byte, 1)
+        unlink(fifoPath)
+    }
+}

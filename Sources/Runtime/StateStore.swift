@@ -1,0 +1,79 @@
+import CHusk
+import Glibc
+import JSON
+import Sys
+
+/// The directory tree under --root: one directory per container holding state.json,
+/// config.json (the config as it was at create) and, until start, the exec.fifo.
+public struct StateStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public func directory(of id: String) -> String { root + "/" + id }
+    public func fifoPath(of id: String) -> String { directory(of: id) + "/exec.fifo" }
+
+    /// Makes the container's directory; fails if the ID is taken (mkdir is the atomic claim).
+    public func claim(_ id: String) throws(HuskError) -> String {
+        do {
+            try Files.makeDirectories(root, mode: 0o711)
+        } catch {
+            throw HuskError(error, stage: "state dir")
+        }
+        let dir = directory(of: id)
+        if mkdir(dir, 0o711) != 0 {
+            if errno == EEXIST { throw HuskError("container \"\(id)\" already exists (state in \(dir))") }
+            throw HuskError(SysError("mkdir", path: dir), stage: "state dir")
+        }
+        return dir
+    }
+
+    public func save(_ record: ContainerRecord) throws(HuskError) {
+        let path = directory(of: record.id) + "/state.json"
+        do {
+            try Files.writeAtomically(path, Array(JSON.serialize(record.json).utf8), mode: 0o600)
+        } catch {
+            throw HuskError(error, stage: "save state")
+        }
+    }
+
+    public func load(_ id: String) throws(HuskError) -> ContainerRecord {
+        try ContainerID.validate(id)
+        let path = directory(of: id) + "/state.json"
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.read(path)
+        } catch {
+            if error.errno == ENOENT { throw HuskError("container \"\(id)\" does not exist") }
+            throw HuskError(error, stage: "load state")
+        }
+        guard let json = try? JSON.parse(bytes), let record = ContainerRecord(json: json) else {
+            throw HuskError("state of container \"\(id)\" is corrupt: \(path)")
+        }
+        return record
+    }
+
+    public func ids() -> [String] {
+        Files.listDirectory(root).filter { Files.exists(directory(of: $0) + "/state.json") }
+    }
+
+    public func remove(_ id: String) throws(HuskError) {
+        do {
+            try Files.removeTree(directory(of: id))
+        } catch {
+            throw HuskError(error, stage: "remove state")
+        }
+    }
+
+    /// Serialises verbs on one container (flock on its directory), released on close.
+    public func lock(_ id: String) throws(HuskError) -> Int32 {
+        let dir = directory(of: id)
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { throw HuskError("container \"\(id)\" does not exist") }
+            throw HuskError(SysError("open", path: dir), stage: "lock")
+        }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return fd
+    }
+}

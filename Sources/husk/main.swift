@@ -1,0 +1,108 @@
+import Glibc
+import Runtime
+
+// husk: a runc-compatible OCI runtime. Global options come first, then the verb:
+//   husk [--root DIR] [--log FILE] [--log-format text|json] [--debug] VERB [options] ARGS
+
+let version = "0.1.0"
+let commands = [createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand,
+                listCommand, specCommand, featuresCommand]
+
+let globalOptions: [Arguments.Option] = [
+    .init(names: ["root"], takesValue: true, help: "state directory (default /run/husk)"),
+    .init(names: ["log"], takesValue: true, help: "log file (default: stderr)"),
+    .init(names: ["log-format"], takesValue: true, help: "text (default) or json"),
+    .init(names: ["debug"], takesValue: false, help: "log debug messages"),
+    .init(names: ["systemd-cgroup"], takesValue: false, help: "use the systemd cgroup driver (not available yet)"),
+    .init(names: ["rootless"], takesValue: true, help: "accepted for runc compatibility (auto)"),
+    .init(names: ["criu"], takesValue: true, help: "accepted for runc compatibility"),
+    .init(names: ["version", "v"], takesValue: false, help: "print the version"),
+    .init(names: ["help", "h"], takesValue: false, help: "print this help"),
+]
+
+func usage() -> String {
+    var text = "husk \(version): a runc-compatible OCI container runtime\n\nUsage: husk [global options] COMMAND [options] ARGS\n\nCommands:\n"
+    for c in commands { text += "  " + c.name.padding(10) + c.summary + "\n" }
+    text += "\nGlobal options:\n"
+    for o in globalOptions {
+        let names = o.names.map { $0.count == 1 ? "-\($0)" : "--\($0)" }.joined(separator: ", ")
+        text += "  " + (names + (o.takesValue ? " VALUE" : "")).padding(28) + o.help + "\n"
+    }
+    return text + "\nRun 'husk COMMAND --help' for a command's options.\n"
+}
+
+func main() -> Int32 {
+    let argv = CommandLine.arguments
+    // Global options end at the first non-option word: the verb.
+    var i = 1
+    var globalArgs: [String] = []
+    while i < argv.count, argv[i].hasPrefix("-") {
+        globalArgs.append(argv[i])
+        let name = String(argv[i].drop(while: { $0 == "-" }))
+        if !name.contains("="), globalOptions.first(where: { $0.names.contains(name) })?.takesValue == true, i + 1 < argv.count {
+            globalArgs.append(argv[i + 1])
+            i += 1
+        }
+        i += 1
+    }
+    let globals: Arguments
+    do {
+        globals = try Arguments(globalArgs[...], options: globalOptions, command: "")
+    } catch {
+        FileHandleStderr.write("husk: \(error)\n")
+        return 1
+    }
+    if globals.flag("version") {
+        print("husk version \(version)\nspec: 1.2.0")
+        return 0
+    }
+    guard i < argv.count else {
+        print(usage(), terminator: "")
+        return globals.flag("help") ? 0 : 1
+    }
+    let verb = argv[i]
+    if verb == "help" || globals.flag("help") {
+        if let c = commands.first(where: { $0.name == (i + 1 < argv.count ? argv[i + 1] : "") }) { print(c.help, terminator: "") }
+        else { print(usage(), terminator: "") }
+        return 0
+    }
+    let format = Logger.Format(rawValue: globals.value("log-format") ?? "text") ?? .text
+    let log = Logger(path: globals.value("log"), format: format, debug: globals.flag("debug"))
+    guard let command = commands.first(where: { $0.name == verb }) else {
+        log.error("unknown command \"\(verb)\" (see 'husk --help')")
+        return 1
+    }
+    let rest = argv[(i + 1)...]
+    if rest.contains("--help") || rest.contains("-h") {
+        print(command.help, terminator: "")
+        return 0
+    }
+    do {
+        if globals.flag("systemd-cgroup") {
+            throw HuskError("--systemd-cgroup: the systemd cgroup driver is not available in this husk")
+        }
+        let args = try Arguments(rest, options: command.options, command: verb, stopAtFirstPositional: command.stopAtFirstPositional)
+        let ctx = Context(runtime: Runtime(root: globals.value("root") ?? "/run/husk", log: log), log: log, root: globals.value("root") ?? "/run/husk")
+        return try command.body(args, ctx)
+    } catch let e as HuskError {
+        report(e.message, log)
+        return e.exitCode
+    } catch {
+        report("\(error)", log)
+        return 1
+    }
+}
+
+/// Errors go to stderr always, and also to --log (as runc does) for engines reading it.
+func report(_ message: String, _ log: Logger) {
+    if log.toFile { log.error(message) }
+    FileHandleStderr.write("husk: \(message)\n")
+}
+
+enum FileHandleStderr {
+    static func write(_ s: String) {
+        _ = Array(s.utf8).withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+exit(main())
