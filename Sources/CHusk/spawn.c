@@ -71,7 +71,24 @@ static void wait_for_start(const struct husk_plan *p) {
     close(p->state_dir_fd);
 }
 
+// The caller's other fds (a lock, a pipe) must not stay pinned by an init that may wait
+// for `start` for a long time; only stdio, the preserved fds and ours survive.
+static void close_foreign_fds(const struct husk_plan *p) {
+    int keep[3] = {p->sync_fd, p->state_dir_fd, p->console_fd};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
+    unsigned int from = 3 + (unsigned int)p->preserve_fds;
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] < (int)from) continue;
+        if ((unsigned int)keep[i] > from) syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+        from = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+}
+
 static void child_main(const struct husk_plan *p) {
+    close_foreign_fds(p);
     mode_t inherited_umask = umask(0);
     if (p->need_idmap) {
         child_send(p->sync_fd, HUSK_MSG_NEED_IDMAP, 0, "idmap", "");
@@ -86,16 +103,20 @@ static void child_main(const struct husk_plan *p) {
         if (hk_write_file("/proc/self/oom_score_adj", v, hk_strlen(v)) < 0)
             child_fail(p, "write oom_score_adj", errno, "process.oomScoreAdj");
     }
-    if (p->rootfs) child_prepare_rootfs(p);
+    if (p->rootfs && !p->chroot_only) child_prepare_rootfs(p);
     set_names(p);
     if (p->wait_go_for_hooks) {
         child_send(p->sync_fd, HUSK_MSG_NEED_HOOKS, 0, "hooks", "");
         child_wait_go(p);
     }
     child_run_hooks(p, p->create_container_hooks, p->n_create_container_hooks, "createContainer hook");
-    if (p->rootfs) child_enter_rootfs(p);
+    if (p->rootfs && p->chroot_only) {
+        if (chroot(p->rootfs) < 0 || chdir("/") < 0) child_fail(p, "chroot", errno, p->rootfs);
+    } else if (p->rootfs) {
+        child_enter_rootfs(p);
+    }
     child_setup_console(p);
-    if (p->rootfs) child_finish_rootfs(p);
+    if (p->rootfs && !p->chroot_only) child_finish_rootfs(p);
     child_process_limits(p);
     char exe[4096];
     child_resolve_executable(p, exe, sizeof(exe));

@@ -358,7 +358,7 @@ private struct JSONParser {
     }
 
     func controlCharacter() -> JSONError {
-        error(.controlCharacterInString, "unescaped control character \(describeByte(at: index)) in string")
+        error(.controlCharacterInString, "unescaped control character U+00\(hex(bytes[index])) in string")
     }
 
     func error(_ kind: JSONError.Kind, _ reason: String, at offset: Int? = nil) -> JSONError {

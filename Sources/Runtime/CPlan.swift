@@ -34,6 +34,7 @@ final class CPlan {
         raw.readonly_root = plan.readonlyRoot ? 1 : 0
         raw.rootfs_propagation = plan.rootfsPropagation
         raw.no_pivot = plan.noPivot ? 1 : 0
+        raw.chroot_only = plan.chrootOnly ? 1 : 0
         raw.mounts = array(plan.mounts.map(mount))
         raw.n_mounts = Int32(plan.mounts.count)
         raw.default_devices = plan.defaultDevices ? 1 : 0

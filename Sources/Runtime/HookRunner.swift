@@ -12,6 +12,17 @@ enum HookRunner {
         }
     }
 
+    /// For poststart and poststop: a failing hook is a warning, and the rest still run.
+    static func runWarning(_ hooks: [Hook], kind: String, state: [UInt8], log: Logger, id: String) {
+        for (i, hook) in hooks.enumerated() {
+            do {
+                try runOne(hook, label: "\(kind) hook \(i) (\(hook.path))", state: state)
+            } catch {
+                log.warning("container \(id): \(error.message)")
+            }
+        }
+    }
+
     private static func runOne(_ hook: Hook, label: String, state: [UInt8]) throws(HuskError) {
         var pipeFDs: [Int32] = [-1, -1]
         guard husk_pipe_cloexec(&pipeFDs) == 0 else { throw HuskError(SysError("pipe"), stage: label) }

@@ -65,6 +65,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var readonlyRoot = false
     public var rootfsPropagation: UInt = 0
     public var noPivot = false
+    /// No mount namespace: chroot into the rootfs and mount nothing (as runc does).
+    public var chrootOnly = false
     public var mounts: [Mount] = []
     public var defaultDevices = true
     public var devices: [Device] = []

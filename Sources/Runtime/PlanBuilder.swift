@@ -20,11 +20,11 @@ public struct PlanBuilder {
         var plan = LaunchPlan()
         let linux = spec.linux ?? Linux()
         try namespaces(linux, &plan)
-        guard plan.cloneFlags & UInt64(HuskNamespace.mount.flag) != 0
-            || plan.joins.contains(where: { $0.type == HuskNamespace.mount.flag }) else {
-            throw HuskError("config.json: linux.namespaces: a mount namespace is required (husk never mounts in the host's namespace)")
-        }
         plan.rootfs = rootfs
+        // Without a mount namespace husk must not mount anything: the mounts would land in
+        // the host's namespace. The container then just gets a chroot (runc does the same).
+        plan.chrootOnly = plan.cloneFlags & UInt64(HuskNamespace.mount.flag) == 0
+            && !plan.joins.contains(where: { $0.type == HuskNamespace.mount.flag })
         plan.readonlyRoot = spec.root?.readonly ?? false
         plan.noPivot = noPivot
         plan.rootfsPropagation = try propagation(linux.rootfsPropagation)

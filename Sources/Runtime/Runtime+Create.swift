@@ -56,7 +56,8 @@ extension Runtime {
                 launcher.runtimeHooks = { (pid: Int32) throws(HuskError) -> [UInt8] in
                     var r = record
                     r.pid = pid
-                    let state = stateBytes(r, .creating)
+                    // runtime-tools and crun hand "created" to the create-time hooks.
+                    let state = stateBytes(r, .created)
                     try HookRunner.run(hooks.prestart, kind: "prestart", state: state)
                     try HookRunner.run(hooks.createRuntime, kind: "createRuntime", state: state)
                     return state

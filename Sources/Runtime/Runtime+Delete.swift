@@ -32,11 +32,7 @@ extension Runtime {
         let spec = savedSpec(of: id)
         try store.remove(id)
         if let hooks = spec?.hooks, !hooks.poststop.isEmpty {
-            do {
-                try HookRunner.run(hooks.poststop, kind: "poststop", state: stateBytes(record, .stopped))
-            } catch {
-                log.warning("container \(id) deleted, but \(error.message)")
-            }
+            HookRunner.runWarning(hooks.poststop, kind: "poststop", state: stateBytes(record, .stopped), log: log, id: id)
         }
     }
 

@@ -26,12 +26,8 @@ extension Runtime {
             try? delete(id, force: true)
             throw error
         }
-        if let spec = savedSpec(of: id), let hooks = spec.hooks, !hooks.poststart.isEmpty {
-            do {
-                try HookRunner.run(hooks.poststart, kind: "poststart", state: stateBytes(record, .running))
-            } catch {
-                log.warning("container \(id) started, but \(error.message)")
-            }
+        if let hooks = savedSpec(of: id)?.hooks, !hooks.poststart.isEmpty {
+            HookRunner.runWarning(hooks.poststart, kind: "poststart", state: stateBytes(record, .running), log: log, id: id)
         }
         if detach { return 0 }
 

@@ -17,12 +17,8 @@ extension Runtime {
             throw HuskError("cannot start container \"\(id)\": it is \(s.rawValue), not created")
         }
         try releaseInit(record)
-        if let spec = savedSpec(of: id), let hooks = spec.hooks, !hooks.poststart.isEmpty {
-            do {
-                try HookRunner.run(hooks.poststart, kind: "poststart", state: stateBytes(record, .running))
-            } catch {
-                log.warning("container \(id) started, but \(error.message)")
-            }
+        if let hooks = savedSpec(of: id)?.hooks, !hooks.poststart.isEmpty {
+            HookRunner.runWarning(hooks.poststart, kind: "poststart", state: stateBytes(record, .running), log: log, id: id)
         }
     }
 

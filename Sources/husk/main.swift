@@ -105,4 +105,6 @@ enum FileHandleStderr {
     }
 }
 
+// A hook or a reader that closes its pipe early must give EPIPE, not kill husk.
+signal(SIGPIPE, SIG_IGN)
 exit(main())

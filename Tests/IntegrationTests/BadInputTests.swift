@@ -7,7 +7,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite(.enabled(if: Harness.canRun, "needs root, HUSK_BINARY and /bin/busybox"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement))
 struct BadInputTests {
     /// `create` must fail cleanly. For husk, stderr must be one line mentioning each of `mentions`
     /// (husk differs from runc: its messages name the field or path; for runc only the exit
@@ -127,7 +127,11 @@ struct BadInputTests {
         try await Self.expectCreateFails(sb, b, mentions: ["process.args"])
     }
 
-    @Test func relativeMountDestination() async throws {
+    // husk differs from runc: runc 1.1 only warns ("Support for non-absolute mount destinations
+    // will be removed in a future release") and mounts it relative to "/"; the spec says MUST be
+    // absolute, and husk refuses it.
+    @Test(.disabled(if: Harness.isReference, "husk differs from runc: relative mount destination"))
+    func relativeMountDestination() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
         let src = try sb.hostDir("src")

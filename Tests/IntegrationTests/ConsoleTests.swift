@@ -2,7 +2,8 @@
 import Foundation
 import Testing
 
-@Suite(.enabled(if: Harness.canRun && Harness.python != nil, "needs root, HUSK_BINARY, /bin/busybox and python3"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement),
+       .enabled(if: Harness.python != nil, "needs python3 for the console-socket receiver"))
 struct ConsoleTests {
     /// Listens on a unix socket, receives one fd by SCM_RIGHTS, optionally writes `input` to it,
     /// copies everything read from it to stdout until EOF/EIO. Prints "NOFD" if no fd came.

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite(.enabled(if: Harness.canRun, "needs root, HUSK_BINARY and /bin/busybox"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement))
 struct DevicesTests {
     @Test func defaultDevices() async throws {
         let sb = try Sandbox()

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite(.enabled(if: Harness.canRun, "needs root, HUSK_BINARY and /bin/busybox"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement))
 struct HookTests {
     /// A hooks dir bind-mounted into the container at the same path, so a hook script resolves
     /// both in the runtime namespace and in the container (startContainer runs in the container).

@@ -2,12 +2,16 @@
 import Foundation
 import Testing
 
-@Suite(.enabled(if: Harness.canRun, "needs root, HUSK_BINARY and /bin/busybox"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement))
 struct LifecycleTests {
     @Test func createStartStopped() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
-        let b = try sb.bundle { $0.shell("read line < /tmp/go 2>/dev/null; sleep 0.3; exit 0") }
+        var ctl = ""
+        let b = try sb.bundle {
+            ctl = try sb.controlDir(&$0)
+            $0.shell("while [ ! -e /ctl/go ]; do sleep 0.02; done")
+        }
         let id = sb.newID()
 
         let created = try await sb.husk(["create", "--bundle", b.path, id])
@@ -25,6 +29,7 @@ struct LifecycleTests {
         let started = try await sb.husk(["start", id])
         #expect(started.status == 0, "\(started)")
         #expect(try await sb.status(id) == "running")
+        try "".writeFile(ctl + "/go")
 
         #expect(try await sb.waitForStatus(id, "stopped") == "stopped")
         let deleted = try await sb.husk(["delete", id])
@@ -82,11 +87,14 @@ struct LifecycleTests {
         let sb = try Sandbox()
         defer { sb.cleanup() }
         // PID 1 ignores signals it has no handler for, so the container traps TERM.
-        let b = try sb.bundle { $0.shell("trap 'exit 42' TERM; touch /tmp/ready; while :; do sleep 0.05; done") }
+        var ctl = ""
+        let b = try sb.bundle {
+            ctl = try sb.controlDir(&$0)
+            $0.shell("trap 'exit 42' TERM; touch /ctl/ready; while :; do sleep 0.05; done")
+        }
         let id = sb.newID()
         let run = try sb.startHusk(["run", "--bundle", b.path, id])
-        #expect(try await sb.waitForStatus(id, "running") == "running")
-        try await Task.sleep(for: .milliseconds(300)) // let the shell install its trap
+        #expect(try await sb.waitForFile(ctl + "/ready"), "the trap is installed")
         let k = try await sb.husk(["kill", id, signal])
         #expect(k.status == 0, "\(k)")
         let r = await run.wait()
@@ -111,11 +119,14 @@ struct LifecycleTests {
     @Test func killDefaultsToTerm() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
-        let b = try sb.bundle { $0.shell("trap 'exit 42' TERM; while :; do sleep 0.05; done") }
+        var ctl = ""
+        let b = try sb.bundle {
+            ctl = try sb.controlDir(&$0)
+            $0.shell("trap 'exit 42' TERM; touch /ctl/ready; while :; do sleep 0.05; done")
+        }
         let id = sb.newID()
         let run = try sb.startHusk(["run", "--bundle", b.path, id])
-        #expect(try await sb.waitForStatus(id, "running") == "running")
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await sb.waitForFile(ctl + "/ready"), "the trap is installed")
         let k = try await sb.husk(["kill", id])
         #expect(k.status == 0, "\(k)")
         #expect(await run.wait().status == 42)

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite(.enabled(if: Harness.canRun, "needs root, HUSK_BINARY and /bin/busybox"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement))
 struct MountTests {
     /// The mountinfo line whose mount point is `path`, from a container's `cat /proc/self/mountinfo`.
     static func mountLine(_ mountinfo: String, at path: String) -> String? {

@@ -7,7 +7,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite(.enabled(if: Harness.canRun, "needs root, HUSK_BINARY and /bin/busybox"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement))
 struct NamespaceTests {
     static let kinds = ["pid", "net", "ipc", "uts", "mnt", "cgroup", "user"]
 

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite(.enabled(if: Harness.canRun, "needs root, HUSK_BINARY and /bin/busybox"))
+@Suite(.enabled(if: Harness.canRun, Harness.requirement))
 struct ProcessTests {
     /// The value of `Key:` in a /proc/self/status dump.
     static func statusField(_ text: String, _ key: String) -> String? {

@@ -92,6 +92,7 @@ struct husk_plan {
     int readonly_root;
     unsigned long rootfs_propagation; // 0: default (MS_SLAVE|MS_REC before, nothing after)
     int no_pivot;
+    int chroot_only;                // no mount namespace: chroot, never mount in the host's
     const struct husk_mount *mounts;
     int n_mounts;
     int default_devices;            // create null, zero, … and /dev symlinks

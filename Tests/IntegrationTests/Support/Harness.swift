@@ -38,6 +38,16 @@ enum Harness {
     /// Root, the binary, and a static busybox to build rootfs from.
     static let canRun: Bool = isRoot && binaryExists && access(busybox, X_OK) == 0
 
+    /// Why the suite skips, when it does (the comment of the `.enabled(if:)` traits).
+    static let requirement: Comment = {
+        var missing: [String] = []
+        if !isRoot { missing.append("root") }
+        if !binaryExists { missing.append("an executable HUSK_BINARY (\(binary) is not)") }
+        if access(busybox, X_OK) != 0 { missing.append("\(busybox) (apt-get install busybox-static)") }
+        return Comment(rawValue: missing.isEmpty ? "needs root, HUSK_BINARY and busybox"
+                                                 : "needs " + missing.joined(separator: ", "))
+    }()
+
     static let python: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { (path: String) in access(path, X_OK) == 0 }
 
     /// The directory holding Package.swift, found by walking up from this file.

@@ -59,6 +59,25 @@ final class Sandbox: @unchecked Sendable {
         return path
     }
 
+    /// A host dir mounted at /ctl in the container, for handshakes: the container signals
+    /// readiness by creating a file there, the test lets it go on by creating another.
+    func controlDir(_ config: inout Config) throws -> String {
+        let path = try hostDir("ctl")
+        config.addMount(destination: "/ctl", type: "bind", source: path, options: ["rbind", "rw"])
+        return path
+    }
+
+    /// Polls until `path` exists.
+    @discardableResult
+    func waitForFile(_ path: String, timeout: Double = 10) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: path) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
         try text.writeFile(path, mode: mode)
     }
@@ -145,13 +164,11 @@ final class Sandbox: @unchecked Sendable {
             var st = stat()
             return stat(b.rootfs, &st) == 0 ? (st.st_dev, st.st_ino, b.rootfs) : nil
         }
-        for pid in Sandbox.allPids() {
-            var st = stat()
-            guard stat("/proc/\(pid)/root", &st) == 0 else { continue }
-            for (dev, ino, path) in roots where st.st_dev == dev && st.st_ino == ino {
-                let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "?"
-                found.append("process \(pid) (\(comm.trimmingCharacters(in: .whitespacesAndNewlines))) rooted in \(path)")
-            }
+        for pid in strayPids(roots: roots.map { ($0.0, $0.1) }) {
+            let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "?"
+            let cmd = ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "")
+                .replacingOccurrences(of: "\u{0}", with: " ")
+            found.append("process \(pid) (\(comm.trimmingCharacters(in: .whitespacesAndNewlines))): \(cmd)")
         }
         for line in Sandbox.hostMountinfo() where line.contains(dir) {
             found.append("mount: \(line)")
@@ -160,6 +177,37 @@ final class Sandbox: @unchecked Sendable {
             found.append("cgroup \(cg)")
         }
         return found
+    }
+
+    /// Live (non-zombie) processes that belong to this sandbox: rooted in one of its rootfs, or
+    /// with the sandbox dir in their command line or cwd (a runtime or a half-made init that never
+    /// reached pivot_root). The test's own helpers do not count.
+    private func strayPids(roots: [(dev_t, ino_t)]) -> [Int32] {
+        let helperPids = Set(lock.withLock { helpers }.map(\.pid))
+        let me = getpid()
+        return Sandbox.allPids().filter { pid in
+            guard pid != me, !helperPids.contains(pid), !Sandbox.isZombie(pid) else { return false }
+            var st = stat()
+            if stat("/proc/\(pid)/root", &st) == 0,
+               roots.contains(where: { $0.0 == st.st_dev && $0.1 == st.st_ino }) {
+                return true
+            }
+            if let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+               cmd.contains(dir + "/") {
+                return true
+            }
+            if let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
+               cwd == dir || cwd.hasPrefix(dir + "/") {
+                return true
+            }
+            return false
+        }
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     private func cgroupDirs() -> [String] {
@@ -186,12 +234,8 @@ final class Sandbox: @unchecked Sendable {
     static func waitGone(_ pid: Int, timeout: Double = 5) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-            // "pid (comm) S …": the state follows the last ')'.
-            if let close = stat.lastIndex(of: ")"),
-               stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z") {
-                return true
-            }
+            // Gone, or a zombie ("pid (comm) Z …").
+            if !FileManager.default.fileExists(atPath: "/proc/\(pid)") || isZombie(Int32(pid)) { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false
@@ -236,11 +280,7 @@ final class Sandbox: @unchecked Sendable {
             var st = stat()
             return stat(b.rootfs, &st) == 0 ? (st.st_dev, st.st_ino) : nil
         }
-        for pid in Sandbox.allPids() {
-            var st = stat()
-            guard stat("/proc/\(pid)/root", &st) == 0 else { continue }
-            if roots.contains(where: { $0.0 == st.st_dev && $0.1 == st.st_ino }) { kill(pid, SIGKILL) }
-        }
+        for pid in strayPids(roots: roots) { kill(pid, SIGKILL) }
         usleep(100_000)
         // Deepest first.
         let points = Sandbox.hostMountinfo().compactMap { line -> String? in
