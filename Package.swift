@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (lower never imports higher): CHusk, JSON → OCI → Sys → Runtime → husk.
+// Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys, Seccomp → Runtime → husk.
 let package = Package(
     name: "husk",
     targets: [
@@ -13,13 +13,18 @@ let package = Package(
         .target(name: "OCI", dependencies: ["JSON"]),
         // Thin Swift wrappers over Linux calls: errno errors with a stage, fds, files.
         .target(name: "Sys", dependencies: ["CHusk"]),
+        // libseccomp (linked statically into husk) plus C wrappers for its macros and BPF export.
+        .target(name: "CSeccomp", linkerSettings: [.linkedLibrary("seccomp")]),
+        // OCI seccomp profile → classic BPF, compiled in the parent.
+        .target(name: "Seccomp", dependencies: ["OCI", "CSeccomp"]),
         // Containers: state dir, launch plan, lifecycle verbs, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "CHusk"]),
+        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "CHusk", "Seccomp"]),
         .executableTarget(name: "husk", dependencies: ["Runtime"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["JSON"]),
     ]
 )

@@ -48,6 +48,9 @@ void child_setup_console(const struct husk_plan *p);
 void child_process_limits(const struct husk_plan *p);   // rlimits, scheduler, ioprio, personality
 void child_resolve_executable(const struct husk_plan *p, char *out, size_t cap);
 void child_become_user(const struct husk_plan *p);      // bounding set, ids, groups, caps
+// Without no_new_privs installing a filter needs CAP_SYS_ADMIN, so (as runc does) it is
+// loaded before the capabilities drop; with it, as late as possible, just before execve.
+void child_load_seccomp(const struct husk_plan *p);
 void child_seal_and_exec(const struct husk_plan *p, const char *exe) __attribute__((noreturn));
 
 // --- hooks (child_hooks.c)

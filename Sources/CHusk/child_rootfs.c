@@ -33,7 +33,34 @@ static int openat2_in_root(int rootfd, const char *rel, int flags) {
 // Opens `path` (absolute inside the container) under rootfd, creating missing directories
 // (and a final file when `want_file`). Symlinks resolve as if rootfd were "/", so nothing
 // planted in the image can send a mount outside the rootfs. Returns an O_PATH fd.
+static int open_in_root(const struct husk_plan *p, int rootfd, const char *path, int want_file, int depth);
+
 int child_open_in_root(const struct husk_plan *p, int rootfd, const char *path, int want_file) {
+    return open_in_root(p, rootfd, path, want_file, 0);
+}
+
+// A symlink whose target does not exist yet (/run -> /var/run in many images): create the
+// target inside the rootfs, as runc does, instead of failing.
+static void create_symlink_target(const struct husk_plan *p, int rootfd, int parent, const char *name,
+                                  const char *dir, size_t dirlen, int want_file, int depth) {
+    char target[4096], full[4096];
+    ssize_t n = readlinkat(parent, name, target, sizeof(target) - 1);
+    if (n < 0 || depth > 8) child_fail2(p, "resolve mount destination", ELOOP, dir, " (symlink loop or not a directory)");
+    target[n] = 0;
+    full[0] = 0;
+    if (target[0] != '/') {
+        if (dirlen >= sizeof(full)) child_fail(p, "resolve mount destination", ENAMETOOLONG, dir);
+        memcpy(full, dir, dirlen);
+        full[dirlen] = 0;
+        hk_append(full, sizeof(full), "/");
+    }
+    hk_append(full, sizeof(full), target);
+    int fd = open_in_root(p, rootfd, full, want_file, depth + 1);
+    if (fd < 0) child_fail(p, "create symlink target in rootfs", errno, full);
+    close(fd);
+}
+
+static int open_in_root(const struct husk_plan *p, int rootfd, const char *path, int want_file, int depth) {
     while (*path == '/') path++;
     if (!*path) return openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
     int fd = openat2_in_root(rootfd, path, O_PATH);
@@ -61,12 +88,10 @@ int child_open_in_root(const struct husk_plan *p, int rootfd, const char *path, 
                 r = mkdirat(parent, name, 0755);
             }
             if (r < 0 && errno == EEXIST) {
-                // Exists but did not resolve: a dangling symlink. Refuse rather than guess.
-                close(parent);
-                errno = ENOENT;
-                child_fail2(p, "resolve mount destination", ELOOP, path, " (dangling symlink in rootfs)");
+                create_symlink_target(p, rootfd, parent, name, prefix, start, last && want_file, depth);
+                r = 0;
             }
-            if (r < 0 && errno != EEXIST) { int e = errno; close(parent); errno = e; return -1; }
+            if (r < 0) { int e = errno; close(parent); errno = e; return -1; }
             next = openat2_in_root(rootfd, prefix, O_PATH);
         }
         if (next < 0) { int e = errno; close(parent); errno = e; return -1; }

@@ -78,3 +78,4 @@ long husk_statfs_type(const char *path) {
 }
 
 int husk_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+

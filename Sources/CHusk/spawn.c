@@ -121,6 +121,7 @@ static void child_main(const struct husk_plan *p) {
     char exe[4096];
     child_resolve_executable(p, exe, sizeof(exe));
     umask(p->umask >= 0 ? (mode_t)p->umask : inherited_umask);
+    if (!p->no_new_privs) child_load_seccomp(p);
     child_become_user(p);
     if (p->cwd && chdir(p->cwd) < 0) child_fail(p, "chdir", errno, p->cwd);
     if (p->state_dir_fd >= 0) wait_for_start(p);

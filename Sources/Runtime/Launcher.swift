@@ -108,6 +108,15 @@ public struct Launcher {
         _ = payload.withUnsafeBytes { send(sync, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Kills and reaps a launched child whose container could not be completed.
+    static func reap(_ launched: Launched) {
+        Glibc.kill(launched.pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(launched.pid, &status, 0) < 0 && errno == EINTR {}
+        if launched.pidfd >= 0 { close(launched.pidfd) }
+        close(launched.sync)
+    }
+
     private func exitDescription(_ pid: Int32) -> String {
         guard pid > 0 else { return "" }
         var status: Int32 = 0

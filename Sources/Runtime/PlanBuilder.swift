@@ -1,4 +1,5 @@
 import OCI
+import Seccomp
 import Sys
 
 /// Turns a validated config into a LaunchPlan: the policy half of container setup.
@@ -32,8 +33,9 @@ public struct PlanBuilder {
         for (i, d) in linux.devices.enumerated() { plan.devices.append(try device(d, index: i)) }
         plan.maskedPaths = linux.maskedPaths
         plan.readonlyPaths = linux.readonlyPaths
-        plan.sysctls = linux.sysctl.sorted(by: { $0.key < $1.key }).map {
-            ("/proc/sys/" + $0.key.replacingDots(), $0.value)
+        for key in linux.sysctl.keys.sorted() {
+            try checkSysctl(key, plan)
+            plan.sysctls.append(("/proc/sys/" + key.replacingDots(), linux.sysctl[key]!))
         }
         let hasUTS = plan.cloneFlags & UInt64(HuskNamespace.uts.flag) != 0
             || plan.joins.contains(where: { $0.type == HuskNamespace.uts.flag })
@@ -50,7 +52,26 @@ public struct PlanBuilder {
             plan.startContainerHooks = hooks.startContainer.map(Self.hook)
         }
         if let process = spec.process { try self.process(process, linux, &plan) }
+        if let profile = linux.seccomp { try seccomp(profile, &plan) }
         return plan
+    }
+
+    /// Only namespaced sysctls may be set, and only when the container has that namespace
+    /// (otherwise the write would change the host), as runc checks.
+    private func checkSysctl(_ key: String, _ plan: LaunchPlan) throws(HuskError) {
+        func has(_ ns: HuskNamespace) -> Bool {
+            plan.cloneFlags & UInt64(ns.flag) != 0 || plan.joins.contains(where: { $0.type == ns.flag })
+        }
+        let ipcKeys: Set = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+                            "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
+        let needed: HuskNamespace
+        if ipcKeys.contains(key) || key.hasPrefix("fs.mqueue.") { needed = .ipc }
+        else if key.hasPrefix("net.") { needed = .network }
+        else if key == "kernel.hostname" || key == "kernel.domainname" { needed = .uts }
+        else { throw HuskError("config.json: linux.sysctl[\"\(key)\"]: not a namespaced sysctl; setting it would change the host") }
+        if !has(needed) {
+            throw HuskError("config.json: linux.sysctl[\"\(key)\"]: needs its own \(needed.rawValue) namespace in linux.namespaces")
+        }
     }
 
     static func hook(_ h: Hook) -> LaunchPlan.Hook {
@@ -207,6 +228,21 @@ public struct PlanBuilder {
         if let label = p.selinuxLabel, !label.isEmpty, !HostSecurity.selinuxEnabled {
             throw HuskError("config.json: process.selinuxLabel: \"\(label)\" requested but SELinux is not enabled on this host")
         }
+    }
+
+    /// Compiled to BPF here, in the parent; the child only loads it.
+    private func seccomp(_ profile: LinuxSeccomp, _ plan: inout LaunchPlan) throws(HuskError) {
+        let compiled: CompiledSeccomp
+        do {
+            compiled = try SeccompCompiler.compile(profile)
+        } catch {
+            throw HuskError("config.json: \(error)")
+        }
+        if compiled.needsNotify {
+            throw HuskError("config.json: linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by this husk yet")
+        }
+        plan.seccompFilter = compiled.filter
+        plan.seccompFlags = compiled.flags
     }
 
     private func scheduler(_ s: Scheduler) throws(HuskError) -> LaunchPlan.Scheduler {

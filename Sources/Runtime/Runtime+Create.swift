@@ -64,16 +64,20 @@ extension Runtime {
                 }
             }
             let launched = try launcher.launch()
-            record.pid = launched.pid
-            record.initStartTime = Processes.startTime(of: launched.pid) ?? 0
-            try store.save(record)
-            if let pidFile = options.pidFile {
-                do {
-                    try Files.writeAtomically(Files.absolute(pidFile), Array(String(launched.pid).utf8))
-                } catch {
-                    Glibc.kill(launched.pid, SIGKILL)
-                    throw HuskError(error, stage: "pid file")
+            do throws(HuskError) {
+                record.pid = launched.pid
+                record.initStartTime = Processes.startTime(of: launched.pid) ?? 0
+                try store.save(record)
+                if let pidFile = options.pidFile {
+                    do {
+                        try Files.writeAtomically(Files.absolute(pidFile), Array(String(launched.pid).utf8))
+                    } catch {
+                        throw HuskError(error, stage: "pid file")
+                    }
                 }
+            } catch {
+                Launcher.reap(launched)
+                throw error
             }
             log.debug("created container \(id) with init pid \(launched.pid)")
             return launched

@@ -14,7 +14,8 @@ extension Runtime {
             record = try store.load(id)
         } catch {
             // A create that crashed half-way leaves a dir without state.json.
-            if force && Files.isDirectory(store.directory(of: id)) && !Files.exists(store.directory(of: id) + "/state.json") {
+            // Like runc (containerd relies on it): --force of an unknown container succeeds.
+            if force && !Files.exists(store.directory(of: id) + "/state.json") {
                 try store.remove(id)
                 return
             }

@@ -23,14 +23,16 @@ extension Runtime {
     }
 
     func releaseInit(_ record: ContainerRecord) throws(HuskError) {
-        let fifoPath = store.fifoPath(of: record.id)
-        let fifo = husk_open_fifo_nonblock(fifoPath)
-        if fifo < 0 { throw HuskError(SysError("open", path: fifoPath), stage: "start") }
-        defer { close(fifo) }
+        // The pidfd first: once the fifo is open, a quick process may exec and exit at once;
+        // its byte then still waits in the fifo and start has succeeded.
         guard let pidfd = openInit(record) else {
             throw HuskError("cannot start container \"\(record.id)\": its init process (pid \(record.pid)) is no longer running")
         }
         defer { close(pidfd) }
+        let fifoPath = store.fifoPath(of: record.id)
+        let fifo = husk_open_fifo_nonblock(fifoPath)
+        if fifo < 0 { throw HuskError(SysError("open", path: fifoPath), stage: "start") }
+        defer { close(fifo) }
         var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
         while true {
             let r = poll(&fds, 2, 10_000)

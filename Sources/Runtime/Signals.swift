@@ -18,9 +18,11 @@ public enum Signals {
         for (base, value, sign) in [("RTMIN", 34, 1), ("RTMAX", 64, -1)] as [(String, Int32, Int32)] where name.hasPrefix(base) {
             let rest = name.dropFirst(base.count)
             if rest.isEmpty { return value }
-            guard let off = Int32(rest.drop(while: { $0 == "+" || $0 == "-" })) else { return nil }
-            let n = value + sign * off
-            return n >= 34 && n <= 64 ? n : nil
+            // Only RTMIN+n and RTMAX-n: the sign must point into the real-time range.
+            let digits = rest.dropFirst()
+            guard rest.first == (sign > 0 ? "+" : "-"), !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let off = Int32(digits), off <= 30 else { return nil }  // and no overflow below
+            return value + sign * off
         }
         return nil
     }

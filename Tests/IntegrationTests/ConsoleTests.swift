@@ -51,10 +51,7 @@ struct ConsoleTests {
         let socket = sb.dir + "/console.sock"
         let ready = sb.dir + "/receiver.ready"
         let child = try sb.startHelper([Harness.python!, script, socket, ready, input])
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: ready), Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await sb.waitForFile(ready)
         try #require(FileManager.default.fileExists(atPath: ready), "receiver did not start: \(child.stderr)")
         return Receiver(child: child, socket: socket)
     }

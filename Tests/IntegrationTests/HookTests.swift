@@ -221,7 +221,7 @@ struct HookTests {
         let r = try await sb.husk(["create", "--bundle", b.path, id], timeout: 30)
         #expect(!r.timedOut, "the runtime enforced the hook timeout itself")
         #expect(r.status != 0, "\(r)")
-        #expect(r.elapsed < 10, "took \(r.elapsed)s")
+        #expect(r.elapsed < 15, "took \(r.elapsed)s for a 1 s timeout")
         #expect(try await sb.state(id) == nil)
         #expect(sb.leftovers().isEmpty, "\(sb.leftovers())")
         // The hook itself was killed.

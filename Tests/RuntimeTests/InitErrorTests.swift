@@ -54,8 +54,8 @@ import Testing
         // Fields filled to the last byte (no NUL) must still decode to at most their size.
         var msg = husk_msg()
         msg.err = EIO
-        withUnsafeMutableBytes(of: &msg.stage) { $0.initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "s")) }
-        withUnsafeMutableBytes(of: &msg.detail) { $0.initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "d")) }
+        _ = withUnsafeMutableBytes(of: &msg.stage) { $0.initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "s")) }
+        _ = withUnsafeMutableBytes(of: &msg.detail) { $0.initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "d")) }
         let error = Launcher.initError(msg)
         #expect(error.message.contains(String(repeating: "s", count: 64) + "\""))
         #expect(error.message.contains(String(repeating: "d", count: Int(HUSK_DETAIL_MAX)) + ": "))

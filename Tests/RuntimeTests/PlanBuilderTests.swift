@@ -110,13 +110,14 @@ extension PlanBuilderTests {
         #expect(!plan.newUserNamespace)
     }
 
-    @Test func joinedMountNamespaceSatisfiesTheMountRequirement() throws {
+    @Test func joinedMountNamespace() throws {
         let spec = Self.spec(namespaces: []) {
             $0.linux!.namespaces = [ns("mount", path: "/proc/self/ns/mnt")]
         }
         let plan = try Self.build(spec)
         #expect(plan.cloneFlags == 0)
         #expect(plan.joins.count == 1)
+        #expect(plan.joins.first?.type == HuskNamespace.mount.flag)
     }
 
     @Test func missingNamespacePathFails() {
@@ -150,16 +151,24 @@ extension PlanBuilderTests {
         #expect(plan.timeOffsets == [[0, 0], [0, 0]])
     }
 
-    @Test func missingMountNamespaceFails() {
-        let message = Self.failure(Self.spec(namespaces: ["pid", "network"]))
-        #expect(message?.contains("linux.namespaces") == true)
-        #expect(message?.contains("mount namespace") == true)
+    @Test func withoutAMountNamespaceTheRootIsOnlyChrooted() throws {
+        let plan = try Self.build(Self.spec(namespaces: ["pid", "network"]))
+        #expect(plan.chrootOnly)
+        #expect(plan.rootfs == "/bundle/rootfs")
     }
 
-    @Test func specWithoutLinuxSectionFails() {
+    @Test func specWithoutLinuxSectionIsChrootOnly() throws {
         var spec = Self.spec()
         spec.linux = nil
-        #expect(Self.failure(spec)?.contains("linux.namespaces") == true)
+        let plan = try Self.build(spec)
+        #expect(plan.chrootOnly)
+        #expect(plan.cloneFlags == 0)
+    }
+
+    @Test func mountNamespaceMeansAFullRootfs() throws {
+        #expect(try !Self.build(Self.spec()).chrootOnly)
+        let joined = Self.spec(namespaces: []) { $0.linux!.namespaces = [ns("mount", path: "/proc/self/ns/mnt")] }
+        #expect(try !Self.build(joined).chrootOnly)
     }
 
     // MARK: rootfs
@@ -385,6 +394,30 @@ extension PlanBuilderTests {
         #expect(plan.sysctls.map(\.path) == ["/proc/sys/kernel/msgmax", "/proc/sys/net/core/somaxconn",
                                             "/proc/sys/net/ipv4/ip_forward"])
         #expect(plan.sysctls.map(\.value) == ["8192", "256", "1"])
+    }
+
+    @Test(arguments: [("net.ipv4.ip_forward", "network"), ("kernel.shmmax", "ipc"), ("fs.mqueue.queues_max", "ipc"),
+                      ("kernel.hostname", "uts")])
+    func namespacedSysctlNeedsItsNamespace(key: String, namespace: String) throws {
+        let message = Self.failure(Self.spec { $0.linux!.sysctl = [key: "1"] })
+        #expect(message?.contains("linux.sysctl[\"\(key)\"]") == true)
+        #expect(message?.contains("\(namespace) namespace") == true)
+        let plan = try Self.build(Self.spec(namespaces: ["mount", namespace]) { $0.linux!.sysctl = [key: "1"] })
+        #expect(plan.sysctls.map(\.path) == ["/proc/sys/" + key.replacingDots()])
+    }
+
+    @Test func joinedNamespaceAllowsItsSysctls() throws {
+        let plan = try Self.build(Self.spec {
+            $0.linux!.namespaces.append(ns("network", path: "/proc/self/ns/net"))
+            $0.linux!.sysctl = ["net.core.somaxconn": "128"]
+        })
+        #expect(plan.sysctls.map(\.value) == ["128"])
+    }
+
+    @Test(arguments: ["vm.swappiness", "kernel.panic", "kernel.msgmaxx"])
+    func hostWideSysctlFails(key: String) {
+        let message = Self.failure(Self.spec(namespaces: ["mount", "network", "ipc", "uts"]) { $0.linux!.sysctl = [key: "1"] })
+        #expect(message?.contains("not a namespaced sysctl") == true)
     }
 
     @Test func hostnameAndDomainnameNeedUTS() throws {
@@ -633,14 +666,14 @@ extension PlanBuilderTests {
               "hostname": "json",
               "mounts": [{"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]}],
               "linux": {
-                "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}],
+                "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "ipc"}],
                 "sysctl": {"kernel.shmmax": "1"},
                 "devices": [{"type": "c", "path": "/dev/fuse", "major": 10, "minor": 229}]
               }
             }
             """)
         let plan = try Self.build(spec)
-        #expect(plan.cloneFlags == Self.flag(.pid) | Self.flag(.mount) | Self.flag(.uts))
+        #expect(plan.cloneFlags == Self.flag(.pid) | Self.flag(.mount) | Self.flag(.uts) | Self.flag(.ipc))
         #expect(plan.cwd == "/")
         #expect(plan.hostname == "json")
         #expect(plan.capabilities?.bounding == 1 << 21)

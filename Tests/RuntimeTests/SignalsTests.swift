@@ -16,7 +16,8 @@ import Testing
     }
 
     @Test(arguments: ["", "SIG", "0", "-9", "65", "NOPE", "TERMINATE", "RTMIN+31", "RTMAX-31", "RTMIN+x",
-                      "RTMIN-1", "RTMAX+1", "RTMIN++3", "RTMIN3", " 9", "9 "])
+                      "RTMIN-1", "RTMAX+1", "RTMIN++3", "RTMIN3", "RTMIN+", "RTMAX-", "RTMIN+-3", "RTMIN+2147483647",
+                      "RTMIN+99999999999", "RTMAX-2147483647", "RTMIN+٣", " 9", "9 "])
     func rejectsUnknown(text: String) {
         #expect(Signals.parse(text) == nil)
     }

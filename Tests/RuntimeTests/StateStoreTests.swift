@@ -108,7 +108,7 @@ import Testing
             for id in ["b", "a", "claimed-only"] { _ = try store.claim(id) }
             try store.save(Self.record("a"))
             try store.save(Self.record("b"))
-            FileManager.default.createFile(atPath: tmp + "/stray-file", contents: Data())
+            _ = FileManager.default.createFile(atPath: tmp + "/stray-file", contents: Data())
             #expect(store.ids().sorted() == ["a", "b"])
             #expect(StateStore(root: tmp + "/missing").ids().isEmpty)
         }
@@ -119,7 +119,7 @@ import Testing
             let store = StateStore(root: tmp)
             _ = try store.claim("gone")
             try store.save(Self.record("gone"))
-            FileManager.default.createFile(atPath: tmp + "/gone/extra", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: tmp + "/gone/extra", contents: Data("x".utf8))
             try store.remove("gone")
             #expect(!FileManager.default.fileExists(atPath: tmp + "/gone"))
             #expect(store.ids().isEmpty)

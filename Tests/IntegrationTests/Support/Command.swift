@@ -100,7 +100,7 @@ final class Child: @unchecked Sendable {
 
     /// Waits up to `timeout` seconds; kills the process group if it is still running then.
     func wait(timeout: Double = 20) async -> CommandResult {
-        let deadline = started.addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
         while poll() == nil {
             if Date() > deadline {
@@ -116,7 +116,7 @@ final class Child: @unchecked Sendable {
 
     /// The blocking twin of `wait`, for cleanup paths (`defer` cannot await).
     func waitSync(timeout: Double = 20) -> CommandResult {
-        let deadline = started.addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
         while poll() == nil {
             if Date() > deadline {

@@ -67,4 +67,16 @@ enum Harness {
         let hex = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return "hit-\(label)-\(getpid())-\(hex)"
     }
+
+    /// Polls `check` until it holds or `timeout` seconds pass, checking once more after the
+    /// deadline: on a loaded machine a starved task may wake up only after it.
+    static func poll(timeout: Double, every ms: Int = 20,
+                     _ check: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if try await check() { return true }
+            if Date() >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(ms))
+        }
+    }
 }
