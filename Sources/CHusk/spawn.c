@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -173,6 +174,9 @@ pid_t husk_spawn(const struct husk_plan *p, int *pidfd_out) {
     }
     if (pid == 0) {
         reset_signals(&old);
+        // Before any setns: a non-dumpable process's /proc/PID entries belong to root of the
+        // initial namespace, so a container process cannot reach our exe. execve resets it.
+        if (p->non_dumpable) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (direct) child_main(p);
         else intermediate_main(p);
         _exit(1);

@@ -23,6 +23,7 @@ final class CPlan {
         raw.joins = array(plan.joins.map { husk_join_ns(type: $0.type, path: string($0.path)) })
         raw.n_joins = Int32(plan.joins.count)
         raw.need_idmap = plan.newUserNamespace ? 1 : 0
+        raw.non_dumpable = plan.nonDumpable ? 1 : 0
 
         raw.sync_fd = fds.sync
         raw.state_dir_fd = fds.stateDir

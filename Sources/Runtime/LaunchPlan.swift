@@ -56,6 +56,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var newTimeNamespace = false
     public var timeOffsets: [[Int64]] = [[0, 0], [0, 0]]
     public var joins: [(type: Int32, path: String)] = []
+    /// exec into a running container: see husk_plan.non_dumpable.
+    public var nonDumpable = false
     public var newUserNamespace: Bool { cloneFlags & UInt64(HuskNamespace.user.flag) != 0 }
     public var uidMappings: [IDMapping] = []
     public var gidMappings: [IDMapping] = []

@@ -1,5 +1,6 @@
 import CHusk
 import Glibc
+import OCI
 import Sys
 
 /// Runs the parent side of the launch protocol: spawns the child (see CHusk/spawn.c),
@@ -82,11 +83,34 @@ public struct Launcher {
             case Int32(HUSK_MSG_READY.rawValue):
                 return
             case Int32(HUSK_MSG_ERROR.rawValue):
-                throw Self.initError(msg)
+                throw explain(Self.initError(msg), msg)
             default:
                 throw HuskError("container init sent an unknown message (kind \(msg.kind))")
             }
         }
+    }
+
+    /// Adds what husk can tell about a failure the child could only give an errno for.
+    private func explain(_ error: HuskError, _ msg: husk_msg) -> HuskError {
+        let stage = withUnsafeBytes(of: msg.stage) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        if stage == "capset" || stage == "drop bounding capability", msg.err == EPERM, let caps = plan.capabilities {
+            let wanted = caps.bounding | caps.effective | caps.permitted | caps.inheritable
+            let missing = wanted & ~Self.ownBoundingSet()
+            if missing != 0 {
+                let names = (0..<64).filter { missing >> UInt64($0) & 1 != 0 }.map { Capabilities.allNames.indices.contains($0) ? Capabilities.allNames[$0] : "capability \($0)" }
+                return HuskError(error.message + " (husk itself lacks \(names.joined(separator: ", ")): the host withholds it, so the container cannot have it)")
+            }
+        }
+        return error
+    }
+
+    /// CapBnd of this process, from /proc/self/status.
+    static func ownBoundingSet() -> UInt64 {
+        let text = (try? Files.readString("/proc/self/status")) ?? ""
+        for line in text.split(separator: "\n") where line.hasPrefix("CapBnd:") {
+            return UInt64(line.dropFirst(7).trimmingPrefix(while: { $0 == "\t" || $0 == " " }), radix: 16) ?? ~0
+        }
+        return ~0
     }
 
     private func answerIDMap(_ launched: Launched) throws(HuskError) {

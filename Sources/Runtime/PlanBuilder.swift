@@ -74,6 +74,22 @@ public struct PlanBuilder {
         }
     }
 
+    /// A plan for `exec`: join every namespace of the running container (through init's
+    /// /proc/PID/ns), then set up `process` with the container's security settings.
+    public func buildExec(process: Process, initPid: Int32) throws(HuskError) -> LaunchPlan {
+        var plan = LaunchPlan()
+        let linux = spec.linux ?? Linux()
+        plan.defaultDevices = false
+        plan.nonDumpable = true
+        for ns in linux.namespaces {
+            guard let kind = HuskNamespace(rawValue: ns.type) else { continue }
+            plan.joins.append((kind.flag, "/proc/\(initPid)/ns/\(kind.procName)"))
+        }
+        try self.process(process, linux, &plan)
+        if let profile = linux.seccomp { try seccomp(profile, &plan) }
+        return plan
+    }
+
     static func hook(_ h: Hook) -> LaunchPlan.Hook {
         LaunchPlan.Hook(path: h.path, args: h.args ?? [h.path], env: h.env ?? [], timeout: h.timeout ?? 0)
     }

@@ -5,7 +5,7 @@ import Runtime
 //   husk [--root DIR] [--log FILE] [--log-format text|json] [--debug] VERB [options] ARGS
 
 let version = "0.1.0"
-let commands = [createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand,
+let commands = [createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand,
                 listCommand, specCommand, featuresCommand]
 
 let globalOptions: [Arguments.Option] = [

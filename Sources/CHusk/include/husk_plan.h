@@ -77,6 +77,8 @@ struct husk_plan {
     const struct husk_join_ns *joins;
     int n_joins;
     int need_idmap;                 // new user namespace: wait for the parent's maps
+    int non_dumpable;               // exec: nobody in the container may open our /proc/PID/exe
+                                    // (the husk binary) before execve (CVE-2019-5736)
 
     // --- fds (all CLOEXEC in the parent; the child clears CLOEXEC only for stdio/preserved)
     int sync_fd;                    // child end of the SEQPACKET socketpair

@@ -1,0 +1,117 @@
+import CHusk
+import Glibc
+import JSON
+import OCI
+import Sys
+
+/// What `exec` runs, as runc's flags or a --process file describe it.
+public struct ExecOptions: Sendable {
+    public var args: [String] = []
+    /// A full runtime-spec Process (runc's --process FILE); flags below then override it.
+    public var processJSON: [UInt8]?
+    public var env: [String] = []
+    public var cwd: String?
+    public var user: (uid: UInt32, gid: UInt32?)?
+    public var additionalGids: [UInt32] = []
+    public var capabilities: [String] = []
+    public var noNewPrivileges = false
+    public var terminal = false
+    public var consoleSocket: String?
+    public var pidFile: String?
+    public var preserveFDs: Int32 = 0
+    public var detach = false
+
+    public init() {}
+}
+
+extension Runtime {
+    /// Runs a new process in a created or running container: joins its namespaces (in the
+    /// C child, via an intermediate, see spawn.c) and gets its security settings. In the
+    /// foreground returns the process's exit code; detached, 0 once it has exec'd.
+    public func exec(_ id: String, _ options: ExecOptions) throws(HuskError) -> Int32 {
+        let record = try store.load(id)
+        let st = status(of: record)
+        guard st == .running || st == .created else {
+            throw HuskError("cannot exec in container \"\(id)\": it is \(st.rawValue), not running")
+        }
+        guard let spec = savedSpec(of: id) else { throw HuskError("container \"\(id)\": saved config.json is missing or corrupt") }
+        let process = try execProcess(spec, options)
+        if process.terminal && options.consoleSocket == nil {
+            throw HuskError("exec: a terminal (--tty) needs --console-socket for now")
+        }
+        let builder = PlanBuilder(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
+        let plan = try builder.buildExec(process: process, initPid: record.pid)
+
+        var consoleFD: Int32 = -1
+        defer { if consoleFD >= 0 { close(consoleFD) } }
+        if let socket = options.consoleSocket { consoleFD = try ConsoleSocket.connect(socket) }
+        var launcher = Launcher(plan: plan)
+        launcher.consoleFD = consoleFD
+        launcher.preserveFDs = options.preserveFDs
+        // The container must still be the one we looked at (not a reused PID) when we join it.
+        guard let initFD = openInit(record) else { throw HuskError("cannot exec in container \"\(id)\": it is not running") }
+        close(initFD)
+        let launched = try launcher.launch()
+        defer {
+            close(launched.sync)
+            if launched.pidfd >= 0 { close(launched.pidfd) }
+        }
+        if let pidFile = options.pidFile {
+            do {
+                try Files.writeAtomically(Files.absolute(pidFile), Array(String(launched.pid).utf8))
+            } catch {
+                throw HuskError(error, stage: "pid file")
+            }
+        }
+        if options.detach { return 0 }
+        var raw: Int32 = 0
+        while waitpid(launched.pid, &raw, 0) < 0 {
+            if errno != EINTR { throw HuskError(SysError("waitpid", path: "pid \(launched.pid)"), stage: "exec") }
+        }
+        return ExitStatus(raw: raw).code
+    }
+
+    /// The container's process settings, replaced by --process and overridden by flags.
+    private func execProcess(_ spec: Spec, _ o: ExecOptions) throws(HuskError) -> Process {
+        var p: Process
+        if let bytes = o.processJSON {
+            let json: JSONValue
+            do {
+                json = try JSON.parse(bytes)
+            } catch {
+                throw HuskError("--process: invalid JSON at line \(error.line), column \(error.column): \(error.reason)")
+            }
+            do {
+                p = try Process(json: json)
+            } catch {
+                var e = error
+                e.document = "--process"
+                throw HuskError(e.description)
+            }
+        } else {
+            p = spec.process ?? Process()
+            p.terminal = false
+            p.args = o.args
+        }
+        if p.args.isEmpty { throw HuskError("exec: no command given (usage: husk exec ID COMMAND [ARG...])") }
+        if o.terminal { p.terminal = true }
+        p.env += o.env
+        if let cwd = o.cwd { p.cwd = cwd }
+        if let user = o.user {
+            p.user.uid = user.uid
+            p.user.gid = user.gid ?? p.user.gid
+        }
+        if !o.additionalGids.isEmpty { p.user.additionalGids = o.additionalGids }
+        if !o.capabilities.isEmpty {
+            var caps = p.capabilities ?? LinuxCapabilities()
+            for c in o.capabilities {
+                for keyPath in [\LinuxCapabilities.bounding, \.effective, \.permitted] where !caps[keyPath: keyPath].contains(c) {
+                    caps[keyPath: keyPath].append(c)
+                }
+            }
+            p.capabilities = caps
+        }
+        if o.noNewPrivileges { p.noNewPrivileges = true }
+        return p
+    }
+}
