@@ -20,6 +20,8 @@ public struct Launcher {
         public var pid: Int32
         public var pidfd: Int32
         public var sync: Int32
+        /// The pty relay of a foreground `run` at a terminal.
+        var relay: TerminalRelay? = nil
     }
 
     /// Spawns and runs the protocol until the child waits on the start fifo (create), or,

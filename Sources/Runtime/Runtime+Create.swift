@@ -11,6 +11,9 @@ public struct CreateOptions: Sendable {
     public var consoleSocket: String?
     public var preserveFDs: Int32 = 0
     public var noPivot = false
+    /// Foreground `run`: with process.terminal and no --console-socket, husk takes the pty
+    /// master itself and relays it (see TerminalRelay).
+    var relayTerminal = false
 
     public init(bundle: String) { self.bundle = bundle }
 }
@@ -27,7 +30,9 @@ extension Runtime {
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
         let plan = try builder.build()
-        if plan.terminal && options.consoleSocket == nil {
+        var relay: TerminalRelay? = nil
+        if plan.terminal && options.consoleSocket == nil && options.relayTerminal { relay = try TerminalRelay() }
+        if plan.terminal && options.consoleSocket == nil && relay == nil {
             throw HuskError("config.json: process.terminal is true but no --console-socket was given (set terminal to false, or pass --console-socket)")
         }
 
@@ -43,6 +48,7 @@ extension Runtime {
             stateDirFD = husk_open_path_dir(dir)
             if stateDirFD < 0 { throw HuskError(SysError("open", path: dir), stage: "state dir") }
             if let socket = options.consoleSocket { consoleFD = try ConsoleSocket.connect(socket) }
+            else if let relay { consoleFD = relay.takeChildEnd() }
 
             var record = ContainerRecord(id: id, ociVersion: spec.ociVersion, pid: 0, initStartTime: 0, bundle: bundle,
                                          rootfs: rootfs, created: rfc3339Now(), owner: getuid(),
@@ -80,8 +86,11 @@ extension Runtime {
                 throw error
             }
             log.debug("created container \(id) with init pid \(launched.pid)")
-            return launched
+            var result = launched
+            result.relay = relay
+            return result
         } catch {
+            relay?.close()
             try? store.remove(id)
             throw error
         }

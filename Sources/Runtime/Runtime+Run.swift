@@ -9,7 +9,11 @@ extension Runtime {
     /// create + start; in the foreground, forwards signals, waits, deletes the container and
     /// returns its exit code (128+N when killed by signal N). Detached, returns 0 at once.
     public func run(_ id: String, _ options: CreateOptions, detach: Bool) throws(HuskError) -> Int32 {
+        var options = options
+        options.relayTerminal = !detach
         let launched = try create(id, options)
+        let relay = launched.relay
+        defer { relay?.close() }
         defer {
             close(launched.sync)
             if launched.pidfd >= 0 { close(launched.pidfd) }
@@ -31,9 +35,18 @@ extension Runtime {
         }
         if detach { return 0 }
 
+        if let relay {
+            do throws(HuskError) {
+                try relay.receiveMaster()
+            } catch {
+                try? delete(id, force: true)
+                throw error
+            }
+        }
         forwardTarget = launched.pid
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
         for s in forwarded { signal(s) { sig in if forwardTarget > 0 { Glibc.kill(forwardTarget, sig) } } }
+        relay?.pump(until: launched.pidfd)
         var raw: Int32 = 0
         while waitpid(launched.pid, &raw, 0) < 0 {
             if errno != EINTR { break }
@@ -47,4 +60,5 @@ extension Runtime {
         }
         return ExitStatus(raw: raw).code
     }
+
 }
