@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys, Seccomp → Runtime → husk.
+// Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys, Seccomp, Cgroups → Runtime → husk.
 let package = Package(
     name: "husk",
     targets: [
@@ -17,14 +17,17 @@ let package = Package(
         .target(name: "CSeccomp", linkerSettings: [.linkedLibrary("seccomp")]),
         // OCI seccomp profile → classic BPF, compiled in the parent.
         .target(name: "Seccomp", dependencies: ["OCI", "CSeccomp"]),
+        // cgroup v2 and v1 (hybrid hosts) drivers: create, limits from linux.resources, freeze, kill, destroy.
+        .target(name: "Cgroups", dependencies: ["JSON", "Sys", "CHusk"]),
         // Containers: state dir, launch plan, lifecycle verbs, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "CHusk", "Seccomp"]),
+        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "CHusk", "Seccomp", "Cgroups"]),
         .executableTarget(name: "husk", dependencies: ["Runtime"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "JSON", "Sys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["JSON"]),
     ]
 )

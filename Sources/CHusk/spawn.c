@@ -88,15 +88,30 @@ static void close_foreign_fds(const struct husk_plan *p) {
     syscall(SYS_close_range, from, ~0U, 0);
 }
 
+// Set in the parent when clone3 refused CLONE_INTO_CGROUP: the child then joins by
+// cgroup.procs and makes its cgroup namespace itself (the child sees the copy).
+static int late_cgroupns;
+
+static void join_cgroups(const struct husk_plan *p) {
+    for (int i = 0; i < p->n_cgroup_procs; i++)
+        if (hk_write_file(p->cgroup_procs[i], "0", 1) < 0) child_fail(p, "join cgroup", errno, p->cgroup_procs[i]);
+}
+
 static void child_main(const struct husk_plan *p) {
     close_foreign_fds(p);
+    if (!p->need_idmap && p->n_joins == 0) join_cgroups(p); // else the intermediate did
     mode_t inherited_umask = umask(0);
     if (p->need_idmap) {
+        // The parent writes the maps and moves us into the cgroup (the files belong to the
+        // host's root, which we are not in here).
         child_send(p->sync_fd, HUSK_MSG_NEED_IDMAP, 0, "idmap", "");
         child_wait_go(p);
         if (syscall(SYS_setresgid, 0, 0, 0) < 0) child_fail(p, "become root in user namespace", errno, "gid 0");
         if (syscall(SYS_setresuid, 0, 0, 0) < 0) child_fail(p, "become root in user namespace", errno, "uid 0");
     }
+    // Made only now, so that its root is the container's cgroup.
+    if ((p->unshare_cgroupns || late_cgroupns) && unshare(CLONE_NEWCGROUP) < 0)
+        child_fail(p, "unshare cgroup namespace", errno, "linux.namespaces");
     if (p->new_time_ns) write_time_offsets(p);
     if (p->has_oom_score_adj) {
         char v[24] = "";
@@ -134,6 +149,9 @@ static void child_main(const struct husk_plan *p) {
 // real child with CLONE_PARENT so that it is the husk process's child, reports its pid
 // and exits.
 static void intermediate_main(const struct husk_plan *p) {
+    // Before setns: the paths are the host's /sys/fs/cgroup, not the container's view.
+    // The real child inherits the cgroup.
+    join_cgroups(p);
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < p->n_joins; i++) {
             const struct husk_join_ns *j = &p->joins[i];
@@ -167,7 +185,17 @@ pid_t husk_spawn(const struct husk_plan *p, int *pidfd_out) {
     a.flags = (direct ? p->clone_flags : 0) | CLONE_PIDFD;
     a.pidfd = (uint64_t)(uintptr_t)&pidfd;
     a.exit_signal = SIGCHLD;
+    if (direct && p->cgroup_fd >= 0) {
+        a.flags |= CLONE_INTO_CGROUP;
+        a.cgroup = (uint64_t)p->cgroup_fd;
+    }
     pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+    if (pid < 0 && errno != ENOSYS && (a.flags & CLONE_INTO_CGROUP)) {
+        // e.g. a v2 leaf whose controllers refuse the move at clone: join after clone.
+        a.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+        if (a.flags & CLONE_NEWCGROUP) { a.flags &= ~(uint64_t)CLONE_NEWCGROUP; late_cgroupns = 1; }
+        pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+    }
     if (pid < 0 && errno == ENOSYS) {
         pidfd = -1;
         pid = (pid_t)syscall(SYS_clone, (direct ? p->clone_flags : 0) | SIGCHLD, 0, 0, 0, 0);

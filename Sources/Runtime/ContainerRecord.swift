@@ -14,6 +14,8 @@ public struct ContainerRecord: Sendable {
     public var created: String
     public var owner: UInt32
     public var annotations: [(String, String)]
+    /// linux.cgroupsPath as given (nil: husk's default), to find the cgroup again.
+    public var cgroupsPath: String? = nil
 
     public var json: JSONValue {
         var o = JSONObject()
@@ -26,6 +28,7 @@ public struct ContainerRecord: Sendable {
         o["created"] = .string(created)
         o["owner"] = .int(owner)
         o["annotations"] = .object(JSONObject(annotations.map { ($0.0, JSONValue.string($0.1)) }))
+        if let cgroupsPath { o["cgroupsPath"] = .string(cgroupsPath) }
         return .object(o)
     }
 
@@ -54,6 +57,7 @@ public struct ContainerRecord: Sendable {
         self.created = o["created"]?.string ?? ""
         self.owner = o["owner"]?.uint32 ?? 0
         self.annotations = (o["annotations"]?.object?.pairs ?? []).compactMap { p in p.value.string.map { (p.key, $0) } }
+        self.cgroupsPath = o["cgroupsPath"]?.string
     }
 
     /// The OCI state document (`husk state`, hooks' stdin).

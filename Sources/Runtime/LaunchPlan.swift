@@ -56,6 +56,11 @@ public struct LaunchPlan: Sendable, Equatable {
     public var newTimeNamespace = false
     public var timeOffsets: [[Int64]] = [[0, 0], [0, 0]]
     public var joins: [(type: Int32, path: String)] = []
+    /// The container's cgroup: a v2 leaf fd for CLONE_INTO_CGROUP, the cgroup.procs files to
+    /// join otherwise, and whether the cgroup namespace must be made after joining.
+    public var cgroupFD: Int32 = -1
+    public var cgroupProcs: [String] = []
+    public var unshareCgroupNamespace = false
     /// exec into a running container: see husk_plan.non_dumpable.
     public var nonDumpable = false
     public var newUserNamespace: Bool { cloneFlags & UInt64(HuskNamespace.user.flag) != 0 }

@@ -127,6 +127,13 @@ public struct Launcher {
                 throw HuskError("write \(path) (\(field)): \(errnoText(error.errno)) (stage: user namespace)")
             }
         }
+        for procs in plan.cgroupProcs {
+            do {
+                try Files.write(procs, String(launched.pid), flags: O_WRONLY)
+            } catch {
+                throw HuskError(error, stage: "cgroups")
+            }
+        }
         go(launched.sync)
     }
 

@@ -10,6 +10,9 @@ public struct PlanBuilder {
     public var rootfs: String
     public var noPivot = false
     public var hostCgroups = HostCgroups.current
+    /// The container's own cgroup directories (v1: one per hierarchy), bound read-only
+    /// into a `cgroup` mount; empty: husk's own (before cgroups are placed).
+    public var containerCgroupPaths: [String] = []
 
     public init(spec: Spec, bundle: String, rootfs: String) {
         self.spec = spec
@@ -172,7 +175,16 @@ public struct PlanBuilder {
         var tmpfs = LaunchPlan.Mount(source: "tmpfs", destination: m.destination, fstype: "tmpfs", data: "mode=755")
         tmpfs.flags = MountFlag.noSuid | MountFlag.noDev | MountFlag.noExec
         var out = [tmpfs]
-        for h in hostCgroups.hierarchies {
+        var hierarchies = hostCgroups.hierarchies
+        if !containerCgroupPaths.isEmpty {
+            // "/sys/fs/cgroup/cpu,cpuacct/x/y" → hierarchy "cpu,cpuacct"
+            hierarchies = containerCgroupPaths.compactMap { path in
+                let rest = path.dropFirst("/sys/fs/cgroup/".count)
+                guard path.hasPrefix("/sys/fs/cgroup/"), let name = rest.split(separator: "/").first else { return nil }
+                return HostCgroups.Hierarchy(name: String(name), hostPath: path)
+            }
+        }
+        for h in hierarchies {
             var bind = LaunchPlan.Mount(source: h.hostPath, destination: m.destination + "/" + h.name)
             bind.bind = true
             bind.flags = MountFlag.bind | MountFlag.recursive | (flags & ~(MountFlag.bind | MountFlag.recursive))

@@ -1,4 +1,5 @@
 import CHusk
+import Cgroups
 import Glibc
 import JSON
 import OCI
@@ -27,9 +28,11 @@ extension Runtime {
         let bundle = Files.absolute(options.bundle)
         let (spec, configBytes) = try loadSpec(bundle: bundle)
         let rootfs = try resolveRootfs(spec, bundle: bundle)
+        let manager = try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath)
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
-        let plan = try builder.build()
+        builder.containerCgroupPaths = manager.paths
+        var plan = try builder.build()
         var relay: TerminalRelay? = nil
         if plan.terminal && options.consoleSocket == nil && options.relayTerminal { relay = try TerminalRelay() }
         if plan.terminal && options.consoleSocket == nil && relay == nil {
@@ -39,11 +42,15 @@ extension Runtime {
         let dir = try store.claim(id)
         var consoleFD: Int32 = -1
         var stateDirFD: Int32 = -1
+        var cgroup: (any CgroupManager)? = nil
         defer {
             if consoleFD >= 0 { close(consoleFD) }
             if stateDirFD >= 0 { close(stateDirFD) }
+            if plan.cgroupFD >= 0 { close(plan.cgroupFD) }
         }
         do throws(HuskError) {
+            cgroup = manager
+            try placeInCgroup(manager, spec.linux ?? Linux(), &plan)
             try prepareStateDir(dir, plan: plan, config: configBytes)
             stateDirFD = husk_open_path_dir(dir)
             if stateDirFD < 0 { throw HuskError(SysError("open", path: dir), stage: "state dir") }
@@ -53,6 +60,7 @@ extension Runtime {
             var record = ContainerRecord(id: id, ociVersion: spec.ociVersion, pid: 0, initStartTime: 0, bundle: bundle,
                                          rootfs: rootfs, created: rfc3339Now(), owner: getuid(),
                                          annotations: spec.annotations.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) })
+            record.cgroupsPath = spec.linux?.cgroupsPath
             var launcher = Launcher(plan: plan)
             launcher.stateDirFD = stateDirFD
             launcher.consoleFD = consoleFD
@@ -91,6 +99,7 @@ extension Runtime {
             return result
         } catch {
             relay?.close()
+            try? cgroup?.destroy(killFirst: true)
             try? store.remove(id)
             throw error
         }
@@ -113,9 +122,6 @@ extension Runtime {
             throw HuskError(error.description)
         }
         if spec.process == nil { throw HuskError("config.json: process: required to create a container") }
-        if let linux = spec.linux, linux.requestsResourceLimits {
-            throw HuskError("config.json: linux.resources: resource limits need husk's cgroup support, which is not implemented yet; remove linux.resources to run without limits")
-        }
         return (spec, bytes)
     }
 

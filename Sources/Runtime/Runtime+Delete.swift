@@ -31,6 +31,11 @@ extension Runtime {
             try stopForcibly(record)
         }
         let spec = savedSpec(of: id)
+        do {
+            try cgroups(id: id, cgroupsPath: record.cgroupsPath).destroy(killFirst: true)
+        } catch {
+            throw HuskError("cannot delete container \"\(id)\": \(error)")
+        }
         try store.remove(id)
         if let hooks = spec?.hooks, !hooks.poststop.isEmpty {
             HookRunner.runWarning(hooks.poststop, kind: "poststop", state: stateBytes(record, .stopped), log: log, id: id)
@@ -42,6 +47,10 @@ extension Runtime {
         defer { close(pidfd) }
         for pid in processes(of: record) where pid != record.pid { Glibc.kill(pid, SIGKILL) }
         husk_pidfd_send_signal(pidfd, SIGKILL)
+        // Without a pid namespace other processes outlive init: the cgroup knows them all.
+        if let manager = try? cgroups(id: record.id, cgroupsPath: record.cgroupsPath) {
+            for pid in manager.pids() where pid != record.pid { Glibc.kill(pid, SIGKILL) }
+        }
         // Our own child (run): reap it; otherwise its parent does, and we watch the pidfd.
         var status: Int32 = 0
         if waitpid(record.pid, &status, 0) == record.pid { return }

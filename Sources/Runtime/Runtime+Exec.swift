@@ -40,7 +40,8 @@ extension Runtime {
             throw HuskError("exec: a terminal (--tty) needs --console-socket for now")
         }
         let builder = PlanBuilder(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
-        let plan = try builder.buildExec(process: process, initPid: record.pid)
+        var plan = try builder.buildExec(process: process, initPid: record.pid)
+        plan.cgroupProcs = try cgroups(id: id, cgroupsPath: record.cgroupsPath).paths.map { $0 + "/cgroup.procs" }
 
         var consoleFD: Int32 = -1
         defer { if consoleFD >= 0 { close(consoleFD) } }

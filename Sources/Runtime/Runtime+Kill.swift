@@ -15,7 +15,9 @@ extension Runtime {
         }
         defer { close(pidfd) }
         if all {
-            for pid in processes(of: record) where pid != record.pid { Glibc.kill(pid, signal) }
+            var pids = Set(processes(of: record))
+            if let manager = try? cgroups(id: id, cgroupsPath: record.cgroupsPath) { pids.formUnion(manager.pids()) }
+            for pid in pids where pid != record.pid { Glibc.kill(pid, signal) }
         }
         if husk_pidfd_send_signal(pidfd, signal) != 0 {
             throw HuskError(SysError("kill", path: "pid \(record.pid)"), stage: "kill")

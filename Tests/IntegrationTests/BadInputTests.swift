@@ -177,18 +177,6 @@ struct BadInputTests {
         try await Self.expectCreateFails(sb, b, mentions: ["CAP_TEST"])
     }
 
-    // husk differs from runc: until husk's cgroup driver lands it refuses resource limits.
-    @Test(.disabled(if: Harness.isReference, "husk differs from runc: refuses linux.resources for now"))
-    func resourceLimitsRefused() async throws {
-        let sb = try Sandbox()
-        defer { sb.cleanup() }
-        let b = try sb.bundle {
-            $0.linux["resources"] = ["memory": ["limit": 64 * 1024 * 1024]]
-            $0.shell("echo container-ran")
-        }
-        try await Self.expectCreateFails(sb, b, mentions: ["cgroup"])
-    }
-
     @Test func unknownNamespaceType() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }

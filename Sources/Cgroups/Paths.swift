@@ -1,0 +1,176 @@
+import Glibc
+import Sys
+
+/// The container's cgroup path inside each hierarchy, cleaned so ".." cannot climb out.
+struct InnerPath: Equatable, Sendable {
+    /// Components joined by "/", no leading or trailing slash; never empty.
+    var path: String
+    /// Absolute (from the hierarchy root) or relative to husk's own cgroup.
+    var absolute: Bool
+}
+
+enum CgroupPath {
+    /// OCI `cgroupsPath` → inner path. nil or "" → relative `<id>`.
+    /// systemd-style "slice:prefix:name" is refused: husk has only the cgroupfs driver.
+    static func inner(cgroupsPath: String?, containerID: String) throws(CgroupError) -> InnerPath {
+        guard let raw = cgroupsPath, !raw.isEmpty else {
+            return InnerPath(path: containerID, absolute: false)
+        }
+        if !raw.hasPrefix("/") && raw.split(separator: ":", omittingEmptySubsequences: false).count == 3 && !raw.contains("/") {
+            throw CgroupError("linux.cgroupsPath \"\(raw)\" looks like a systemd slice:prefix:name path; husk only drives cgroupfs", field: "linux.cgroupsPath")
+        }
+        var parts: [Substring] = []
+        for part in raw.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        guard !parts.isEmpty else {
+            throw CgroupError("linux.cgroupsPath \"\(raw)\" names the cgroup root itself", field: "linux.cgroupsPath")
+        }
+        return InnerPath(path: parts.joined(separator: "/"), absolute: raw.hasPrefix("/"))
+    }
+
+    /// `base` + "/" + `rest`, without doubled slashes.
+    static func join(_ base: String, _ rest: String) -> String {
+        let trimmed = rest.drop(while: { $0 == "/" })
+        if trimmed.isEmpty { return base }
+        return base.hasSuffix("/") ? base + trimmed : base + "/" + trimmed
+    }
+}
+
+/// A mounted v1 hierarchy and husk's place in it.
+struct V1Hierarchy: Equatable, Sendable {
+    /// Controllers bound to it, e.g. ["cpu", "cpuacct"].
+    var controllers: [String]
+    var mountPoint: String
+    /// husk's own cgroup relative to the mount point ("/" when at the top).
+    var ownCgroup: String
+
+    /// The directory for `inner` in this hierarchy.
+    func directory(for inner: InnerPath) -> String {
+        inner.absolute ? CgroupPath.join(mountPoint, inner.path)
+            : CgroupPath.join(CgroupPath.join(mountPoint, ownCgroup), inner.path)
+    }
+
+    /// The directory below which husk may create levels (own cgroup, or the root for absolute paths).
+    func base(for inner: InnerPath) -> String {
+        inner.absolute ? mountPoint : CgroupPath.join(mountPoint, ownCgroup)
+    }
+}
+
+/// A cgroup2 mount and husk's own cgroup in it.
+struct UnifiedHierarchy: Equatable, Sendable {
+    var mountPoint: String
+    var ownCgroup: String
+}
+
+/// Parsing of /proc/self/mountinfo and /proc/self/cgroup.
+enum Proc {
+    /// The v1 controllers husk joins when their hierarchy is mounted.
+    static let v1Controllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
+                                "net_cls", "net_prio", "hugetlb", "perf_event", "rdma", "misc"]
+
+    struct Mount: Equatable {
+        var root: String
+        var mountPoint: String
+        var fsType: String
+        var superOptions: [String]
+    }
+
+    /// Entries of a mountinfo text with fstype cgroup or cgroup2.
+    static func cgroupMounts(mountinfo: String) -> [Mount] {
+        var out: [Mount] = []
+        for line in mountinfo.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard let dash = fields.firstIndex(of: "-"), dash >= 5, fields.count >= dash + 4 else { continue }
+            let fsType = String(fields[dash + 1])
+            guard fsType == "cgroup" || fsType == "cgroup2" else { continue }
+            out.append(Mount(root: unescape(fields[3]), mountPoint: unescape(fields[4]), fsType: fsType,
+                             superOptions: fields[dash + 3].split(separator: ",").map(String.init)))
+        }
+        return out
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as \ooo.
+    static func unescape(_ field: Substring) -> String {
+        guard field.contains("\\") else { return String(field) }
+        var bytes: [UInt8] = []
+        let utf8 = Array(field.utf8)
+        var i = 0
+        while i < utf8.count {
+            if utf8[i] == UInt8(ascii: "\\"), i + 4 <= utf8.count,
+               let v = UInt8(String(decoding: utf8[(i + 1)..<(i + 4)], as: UTF8.self), radix: 8) {
+                bytes.append(v); i += 4
+            } else {
+                bytes.append(utf8[i]); i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Lines of /proc/self/cgroup: (hierarchy id, controllers, path).
+    static func cgroupLines(_ text: String) -> [(id: String, controllers: [String], path: String)] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard f.count == 3 else { return nil }
+            return (String(f[0]), f[1].split(separator: ",").map(String.init), String(f[2]))
+        }
+    }
+
+    /// husk's own path relative to a mount whose root is `mountRoot` (cgroup namespaces, bind mounts).
+    static func relative(_ own: String, toMountRoot mountRoot: String) -> String {
+        if mountRoot == "/" { return own }
+        if own == mountRoot { return "/" }
+        if own.hasPrefix(mountRoot + "/") { return String(own.dropFirst(mountRoot.count)) }
+        return own
+    }
+
+    /// The mounted v1 hierarchies with the known controllers (first mount of each wins).
+    static func v1Hierarchies(mountinfo: String, procCgroup: String) -> [V1Hierarchy] {
+        let lines = cgroupLines(procCgroup)
+        var seen: Set<String> = []
+        var out: [V1Hierarchy] = []
+        for mount in cgroupMounts(mountinfo: mountinfo) where mount.fsType == "cgroup" {
+            let controllers = mount.superOptions.filter { v1Controllers.contains($0) }
+            guard !controllers.isEmpty, !controllers.contains(where: seen.contains) else { continue }
+            guard let line = lines.first(where: { $0.id != "0" && Set($0.controllers.filter { v1Controllers.contains($0) }) == Set(controllers) }) else { continue }
+            controllers.forEach { seen.insert($0) }
+            out.append(V1Hierarchy(controllers: controllers, mountPoint: mount.mountPoint,
+                                   ownCgroup: relative(line.path, toMountRoot: mount.root)))
+        }
+        return out
+    }
+
+    static func v1Hierarchies() throws(CgroupError) -> [V1Hierarchy] {
+        let mountinfo = try FS.read("/proc/self/mountinfo")
+        let cgroup = try FS.read("/proc/self/cgroup")
+        return v1Hierarchies(mountinfo: mountinfo, procCgroup: cgroup).filter { FS.magic(of: $0.mountPoint) == FS.cgroup1Magic }
+    }
+
+    /// The "0::" path of /proc/self/cgroup.
+    static func ownCgroupV2(procCgroup: String) -> String? {
+        cgroupLines(procCgroup).first(where: { $0.id == "0" && $0.controllers.isEmpty })?.path
+    }
+
+    static func ownCgroupV2() throws(CgroupError) -> String {
+        let text = try FS.read("/proc/self/cgroup")
+        guard let own = ownCgroupV2(procCgroup: text) else { throw CgroupError("/proc/self/cgroup has no cgroup2 (0::) line") }
+        // Strip " (deleted)" that the kernel appends for a removed cgroup.
+        return own.hasSuffix(" (deleted)") ? String(own.dropLast(10)) : own
+    }
+
+    /// On a v1/hybrid host: the cgroup2 mount (usually /sys/fs/cgroup/unified) and husk's place in it.
+    static func unifiedHierarchy(mountinfo: String, procCgroup: String) -> UnifiedHierarchy? {
+        guard let mount = cgroupMounts(mountinfo: mountinfo).first(where: { $0.fsType == "cgroup2" }),
+              let own = ownCgroupV2(procCgroup: procCgroup) else { return nil }
+        return UnifiedHierarchy(mountPoint: mount.mountPoint, ownCgroup: relative(own, toMountRoot: mount.root))
+    }
+
+    static func unifiedHierarchy() -> UnifiedHierarchy? {
+        guard let mountinfo = try? FS.read("/proc/self/mountinfo"), let cgroup = try? FS.read("/proc/self/cgroup"),
+              let u = unifiedHierarchy(mountinfo: mountinfo, procCgroup: cgroup),
+              FS.magic(of: u.mountPoint) == FS.cgroup2Magic else { return nil }
+        return u
+    }
+}
