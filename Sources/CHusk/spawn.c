@@ -72,6 +72,19 @@ static void wait_for_start(const struct husk_plan *p) {
     close(p->state_dir_fd);
 }
 
+// process.cwd, refusing a working directory outside the container's root. Until execve we
+// hold host fds (the state dir, the sync socket); a cwd such as /proc/self/fd/N would follow
+// one of them and leave the process working in a host directory (CVE-2024-21626). The kernel's
+// getcwd says "(unreachable)…" for a directory not below our root.
+static void enter_cwd(const struct husk_plan *p) {
+    if (chdir(p->cwd) < 0) child_fail(p, "chdir", errno, p->cwd);
+    char buf[4096];
+    long n = syscall(SYS_getcwd, buf, sizeof(buf));
+    if (n < 0 && errno != ENAMETOOLONG) child_fail(p, "check cwd", errno, p->cwd);
+    if (n >= 0 && buf[0] != '/')
+        child_fail2(p, "check cwd", ENOENT, p->cwd, " (the working directory is outside the container's root)");
+}
+
 // The caller's other fds (a lock, a pipe) must not stay pinned by an init that may wait
 // for `start` for a long time; only stdio, the preserved fds and ours survive.
 static void close_foreign_fds(const struct husk_plan *p) {
@@ -98,6 +111,7 @@ static void join_cgroups(const struct husk_plan *p) {
 }
 
 static void child_main(const struct husk_plan *p) {
+    prctl(PR_SET_NAME, "husk-init", 0, 0, 0); // what ps shows until execve
     close_foreign_fds(p);
     if (!p->need_idmap && p->n_joins == 0) join_cgroups(p); // else the intermediate did
     mode_t inherited_umask = umask(0);
@@ -139,7 +153,7 @@ static void child_main(const struct husk_plan *p) {
     umask(p->umask >= 0 ? (mode_t)p->umask : inherited_umask);
     if (!p->no_new_privs) child_load_seccomp(p);
     child_become_user(p);
-    if (p->cwd && chdir(p->cwd) < 0) child_fail(p, "chdir", errno, p->cwd);
+    if (p->cwd) enter_cwd(p);
     if (p->state_dir_fd >= 0) wait_for_start(p);
     child_run_hooks(p, p->start_container_hooks, p->n_start_container_hooks, "startContainer hook");
     child_seal_and_exec(p, exe);
@@ -204,7 +218,15 @@ pid_t husk_spawn(const struct husk_plan *p, int *pidfd_out) {
         reset_signals(&old);
         // Before any setns: a non-dumpable process's /proc/PID entries belong to root of the
         // initial namespace, so a container process cannot reach our exe. execve resets it.
-        if (p->non_dumpable) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // This covers exec and also a created container's init, which runs the husk image
+        // until `start`: any process exec'd into the container meanwhile (same uid, same
+        // capabilities, same pid namespace) could otherwise open /proc/1/exe, keep an O_PATH
+        // handle on the host's husk binary and reopen it for writing once husk has exited.
+        // Init in a new user namespace stays dumpable: the parent must write its uid/gid maps
+        // and it writes its own /proc/self files after becoming root there; its container
+        // root is an unprivileged host uid that cannot write the root-owned husk binary.
+        if (p->non_dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+            child_fail(p, "make non-dumpable", errno, "PR_SET_DUMPABLE");
         if (direct) child_main(p);
         else intermediate_main(p);
         _exit(1);
