@@ -28,6 +28,16 @@ public protocol CgroupManager: Sendable {
     func pids() -> [Int32]
     /// v2: cgroup.freeze, then waits for `frozen 1` in cgroup.events; v1: freezer.state FROZEN/THAWED.
     func freeze(_ frozen: Bool) throws(CgroupError)
+    /// One file read: v1 freezer.state is FROZEN, v2 cgroup.events has `frozen 1`. False if there is no freezer.
+    var isFrozen: Bool { get }
+    /// Applies `resources` (a `linux.resources` object; absent or zero fields are left as they are)
+    /// to the existing cgroup(s), through the same code as `create`. `devices` is ignored, as in runc's update.
+    func update(resources: JSONValue?) throws(CgroupError)
+    /// A snapshot of CPU, memory and pids accounting (what `events --stats` prints).
+    func stats() -> CgroupStats
+    /// The number of OOM kills in the cgroup so far (v1 memory.oom_control, v2 memory.events `oom_kill`);
+    /// nil if the kernel does not count them.
+    func oomKillCount() -> UInt64?
     /// The container's directories, one per hierarchy (v1) or the single leaf (v2).
     var paths: [String] { get }
 }
@@ -100,6 +110,21 @@ enum FS {
 
     static func read(_ path: String) throws(CgroupError) -> String {
         do { return try Files.readString(path) } catch { throw CgroupError(error) }
+    }
+
+    /// A knob holding one unsigned number; "max" and unreadable files are nil.
+    static func readUInt(_ path: String) -> UInt64? {
+        readTrimmed(path).flatMap { UInt64($0) }
+    }
+
+    /// A flat-keyed file ("key value" per line: memory.stat, cpu.stat, memory.events, oom_control).
+    static func readKeyed(_ path: String) -> [(key: String, value: UInt64)] {
+        guard let text = try? Files.readString(path) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 2, let v = UInt64(f[1]) else { return nil }
+            return (String(f[0]), v)
+        }
     }
 
     static func readTrimmed(_ path: String) -> String? {

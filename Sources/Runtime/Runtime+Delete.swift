@@ -50,6 +50,8 @@ extension Runtime {
         // Without a pid namespace other processes outlive init: the cgroup knows them all.
         if let manager = try? cgroups(id: record.id, cgroupsPath: record.cgroupsPath) {
             for pid in manager.pids() where pid != record.pid { Glibc.kill(pid, SIGKILL) }
+            // Paused: frozen tasks act on SIGKILL only once thawed.
+            if manager.isFrozen { try? manager.freeze(false) }
         }
         // Our own child (run): reap it; otherwise its parent does, and we watch the pidfd.
         var status: Int32 = 0

@@ -20,6 +20,8 @@ public struct ExecOptions: Sendable {
     public var pidFile: String?
     public var preserveFDs: Int32 = 0
     public var detach = false
+    /// runc's --ignore-paused: exec into a paused container anyway (the process starts frozen).
+    public var ignorePaused = false
 
     public init() {}
 }
@@ -31,7 +33,10 @@ extension Runtime {
     public func exec(_ id: String, _ options: ExecOptions) throws(HuskError) -> Int32 {
         let record = try store.load(id)
         let st = status(of: record)
-        guard st == .running || st == .created else {
+        if st == .paused && !options.ignorePaused {
+            throw HuskError("cannot exec in container \"\(id)\": container \(id) is paused; resume it first (husk resume \(id))")
+        }
+        guard st == .running || st == .created || st == .paused else {
             throw HuskError("cannot exec in container \"\(id)\": it is \(st.rawValue), not running")
         }
         guard let spec = savedSpec(of: id) else { throw HuskError("container \"\(id)\": saved config.json is missing or corrupt") }

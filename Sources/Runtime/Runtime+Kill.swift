@@ -7,7 +7,7 @@ extension Runtime {
     public func kill(_ id: String, signal: Int32, all: Bool = false) throws(HuskError) {
         let record = try store.load(id)
         let st = status(of: record)
-        guard st == .created || st == .running else {
+        guard st == .created || st == .running || st == .paused else {
             throw HuskError("cannot kill container \"\(id)\": container not running (status \(st.rawValue))")
         }
         guard let pidfd = openInit(record) else {
@@ -21,6 +21,15 @@ extension Runtime {
         }
         if husk_pidfd_send_signal(pidfd, signal) != 0 {
             throw HuskError(SysError("kill", path: "pid \(record.pid)"), stage: "kill")
+        }
+        // A frozen task does not act on SIGKILL until thawed (v1): thaw so the kill lands, as runc does.
+        // Other signals stay pending until `resume`.
+        if st == .paused && signal == SIGKILL {
+            do {
+                try cgroups(id: id, cgroupsPath: record.cgroupsPath).freeze(false)
+            } catch {
+                throw HuskError("kill container \"\(id)\": SIGKILL sent, but thawing its cgroup failed: \(error)")
+            }
         }
     }
 

@@ -16,10 +16,16 @@ public struct Runtime: Sendable {
     }
 
     /// The live status: stopped once init is gone (PID reuse is caught by its start time),
-    /// created while the start fifo exists, running otherwise.
+    /// paused while its cgroup is frozen, created while the start fifo exists, running otherwise.
     public func status(of record: ContainerRecord) -> Status {
         guard record.pid > 0, Processes.isRunning(record.pid, startedAt: record.initStartTime) else { return .stopped }
+        if isFrozen(record) { return .paused }
         return Files.exists(store.fifoPath(of: record.id)) ? .created : .running
+    }
+
+    /// The container's cgroup is frozen (one read of freezer.state or cgroup.events).
+    func isFrozen(_ record: ContainerRecord) -> Bool {
+        (try? cgroups(id: record.id, cgroupsPath: record.cgroupsPath))?.isFrozen ?? false
     }
 
     /// The config as it was at create (the bundle's may have changed since).

@@ -19,7 +19,7 @@ let execCommand = Command(
         .init(names: ["preserve-fds"], takesValue: true, help: "pass N extra fds (3 … 3+N-1)"),
         .init(names: ["process-label"], takesValue: true, help: "SELinux label (refused: no SELinux here)"),
         .init(names: ["apparmor"], takesValue: true, help: "AppArmor profile (refused: no AppArmor here)"),
-        .init(names: ["ignore-paused"], takesValue: false, help: "accepted for runc compatibility"),
+        .init(names: ["ignore-paused"], takesValue: false, help: "exec into a paused container anyway (the process starts frozen)"),
     ],
     stopAtFirstPositional: true
 ) { args, ctx in
@@ -54,6 +54,7 @@ let execCommand = Command(
     o.terminal = args.flag("tty")
     o.consoleSocket = args.value("console-socket")
     o.detach = args.flag("detach")
+    o.ignorePaused = args.flag("ignore-paused")
     o.pidFile = args.value("pid-file")
     if let n = args.value("preserve-fds") {
         guard let v = Int32(n), v >= 0 else { throw UsageError("--preserve-fds: \"\(n)\" is not a non-negative number") }

@@ -6,7 +6,7 @@ import Runtime
 
 let version = "0.1.0"
 let commands = [createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand,
-                listCommand, specCommand, featuresCommand]
+                pauseCommand, resumeCommand, updateCommand, eventsCommand, listCommand, specCommand, featuresCommand]
 
 let globalOptions: [Arguments.Option] = [
     .init(names: ["root"], takesValue: true, help: "state directory (default /run/husk)"),

@@ -39,13 +39,18 @@ struct V1Manager: CgroupManager {
             : CgroupPath.join(CgroupPath.join($0.mountPoint, $0.ownCgroup), inner.path) }
     }
 
-    func create(resources json: JSONValue?) throws(CgroupError) {
-        let resources = try Resources(json: json)
+    /// Decodes `linux.resources` and resolves every controller it asks for, before anything is touched.
+    func plan(_ json: JSONValue?, devices: Bool = true) throws(CgroupError) -> V1Plan {
+        var resources = try Resources(json: json)
+        if !devices { resources.devices = nil }
         if let first = resources.unified.first {
             throw CgroupError.field("unified", "is cgroup v2 only, but this host uses cgroup v1 (key \"\(first.key)\")")
         }
-        // Resolve every controller the config asks for before touching anything.
-        let plan = try V1Plan(self, resources)
+        return try V1Plan(self, resources)
+    }
+
+    func create(resources json: JSONValue?) throws(CgroupError) {
+        let plan = try plan(json)
 
         var created: [String] = []
         do {
@@ -85,6 +90,23 @@ struct V1Manager: CgroupManager {
         }
         try V1Freezer.set(dir, frozen: frozen)
     }
+
+    var isFrozen: Bool {
+        guard let dir = directory("freezer") else { return false }
+        return FS.readTrimmed(dir + "/freezer.state") == "FROZEN"
+    }
+
+    func update(resources json: JSONValue?) throws(CgroupError) {
+        let plan = try plan(json, devices: false)
+        for dir in paths where !Files.isDirectory(dir) {
+            throw CgroupError("update: the container's cgroup \(dir) does not exist")
+        }
+        try plan.apply()
+    }
+
+    func stats() -> CgroupStats { V1Stats.collect(self) }
+
+    func oomKillCount() -> UInt64? { directory("memory").flatMap { V1Stats.oomKills($0) } }
 
     func destroy(killFirst: Bool) throws(CgroupError) {
         if killFirst { killAll() }

@@ -41,16 +41,38 @@ struct V2Manager: CgroupManager {
     func create(resources json: JSONValue?) throws(CgroupError) {
         let resources = try Resources(json: json)
         try V2Plan.check(resources)
-        let needed = V2Plan.controllers(resources)
         let created = try FS.makeDirectories(leaf, below: base)
         do {
-            try enableControllers(needed)
+            try enableControllers(V2Plan.controllers(resources))
             try V2Plan.apply(resources, leaf)
         } catch {
             for dir in created.reversed() { rmdir(dir) }
             throw error
         }
     }
+
+    func update(resources json: JSONValue?) throws(CgroupError) {
+        var resources = try Resources(json: json)
+        resources.devices = nil
+        // A swap-only update keeps the current memory limit (memory.swap.max = swap - limit).
+        if var m = resources.memory, (m.swap ?? 0) != 0, (m.limit ?? 0) == 0 {
+            let current = FS.readTrimmed(leaf + "/memory.max")
+            m.limit = current == "max" ? -1 : current.flatMap { Int64($0) }
+            resources.memory = m
+        }
+        try V2Plan.check(resources)
+        guard Files.isDirectory(leaf) else { throw CgroupError("update: the container's cgroup \(leaf) does not exist") }
+        try enableControllers(V2Plan.controllers(resources))
+        try V2Plan.apply(resources, leaf)
+    }
+
+    var isFrozen: Bool {
+        (FS.readTrimmed(leaf + "/cgroup.events") ?? "").split(separator: "\n").contains("frozen 1")
+    }
+
+    func stats() -> CgroupStats { V2Stats.collect(leaf) }
+
+    func oomKillCount() -> UInt64? { V2Stats.oomKills(leaf) }
 
     /// Writes "+controller" into cgroup.subtree_control of base … leaf's parent, where not enabled yet.
     func enableControllers(_ needed: [String]) throws(CgroupError) {
