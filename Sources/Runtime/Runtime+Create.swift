@@ -15,6 +15,8 @@ public struct CreateOptions: Sendable {
     /// Foreground `run`: with process.terminal and no --console-socket, husk takes the pty
     /// master itself and relays it (see TerminalRelay).
     var relayTerminal = false
+    /// Created by `husk supervise`: the record names this process as the supervisor.
+    var supervised = false
 
     public init(bundle: String) { self.bundle = bundle }
 }
@@ -61,6 +63,10 @@ extension Runtime {
                                          rootfs: rootfs, created: rfc3339Now(), owner: getuid(),
                                          annotations: spec.annotations.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) })
             record.cgroupsPath = spec.linux?.cgroupsPath
+            if options.supervised {
+                record.supervisorPid = getpid()
+                record.supervisorStartTime = Processes.startTime(of: getpid())
+            }
             var launcher = Launcher(plan: plan)
             launcher.stateDirFD = stateDirFD
             launcher.consoleFD = consoleFD

@@ -30,6 +30,8 @@ extension Runtime {
             }
             try stopForcibly(record)
         }
+        // A supervisor (run -d) is writing exit.json: let it finish before the dir goes.
+        awaitSupervisor(record)
         let spec = savedSpec(of: id)
         do {
             try cgroups(id: id, cgroupsPath: record.cgroupsPath).destroy(killFirst: true)

@@ -50,7 +50,17 @@ public struct StateStore: Sendable {
         guard let json = try? JSON.parse(bytes), let record = ContainerRecord(json: json) else {
             throw HuskError("state of container \"\(id)\" is corrupt: \(path)")
         }
-        return record
+        var result = record
+        result.exit = loadExit(id)
+        return result
+    }
+
+    /// exit.json: how init ended, written by the supervisor (nil when there is none yet).
+    public func exitPath(of id: String) -> String { directory(of: id) + "/exit.json" }
+
+    public func loadExit(_ id: String) -> ExitRecord? {
+        guard let bytes = try? Files.read(exitPath(of: id)), let json = try? JSON.parse(bytes) else { return nil }
+        return ExitRecord(json: json)
     }
 
     public func ids() -> [String] {

@@ -36,8 +36,16 @@ let createCommand = Command(
 let runCommand = Command(
     name: "run", usage: "[options] CONTAINER_ID",
     summary: "Create and start a container; in the foreground husk exits with the container's exit code.",
-    options: createOptions + [.init(names: ["detach", "d"], takesValue: false, help: "do not wait for the container to exit")]
+    options: createOptions + [
+        .init(names: ["detach", "d"], takesValue: false, help: "do not wait for the container to exit"),
+        .init(names: ["no-supervisor"], takesValue: false, help: "with -d: no husk supervisor, as runc (also HUSK_NO_SUPERVISOR=1)"),
+        .init(names: ["log-max-size"], takesValue: true, help: "with -d: rotate container.log at this size (default 10m)"),
+    ]
 ) { args, ctx in
     let id = try Command.positionals(args, "CONTAINER_ID", command: "run")[0]
-    return try ctx.runtime.run(id, try createOptionsFrom(args), detach: args.flag("detach"))
+    let options = try createOptionsFrom(args)
+    if args.flag("detach") && wantsSupervisor(args, options) {
+        return try runSupervised(id, options, args, ctx)
+    }
+    return try ctx.runtime.run(id, options, detach: args.flag("detach"))
 }

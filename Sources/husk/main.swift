@@ -6,7 +6,10 @@ import Runtime
 
 let version = "0.1.0"
 let commands = [createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand,
-                pauseCommand, resumeCommand, updateCommand, eventsCommand, listCommand, specCommand, featuresCommand]
+                pauseCommand, resumeCommand, updateCommand, eventsCommand, listCommand, specCommand, featuresCommand,
+                waitCommand, logsCommand, psCommand]
+/// Verbs husk runs for itself, left out of the usage text.
+let hiddenCommands = [superviseCommand]
 
 let globalOptions: [Arguments.Option] = [
     .init(names: ["root"], takesValue: true, help: "state directory (default /run/husk)"),
@@ -68,7 +71,7 @@ func main() -> Int32 {
     }
     let format = Logger.Format(rawValue: globals.value("log-format") ?? "text") ?? .text
     let log = Logger(path: globals.value("log"), format: format, debug: globals.flag("debug"))
-    guard let command = commands.first(where: { $0.name == verb }) else {
+    guard let command = (commands + hiddenCommands).first(where: { $0.name == verb }) else {
         log.error("unknown command \"\(verb)\" (see 'husk --help')")
         return 1
     }

@@ -1,0 +1,271 @@
+import CHusk
+import Cgroups
+import Glibc
+import JSON
+import Sys
+
+/// `husk run -d` at a terminal or in a CI script: a supervisor process owns the container.
+///
+/// The CLI re-executes husk itself (`/proc/self/exe supervise …`, posix_spawn with
+/// POSIX_SPAWN_SETSID, stdio on /dev/null, a status pipe as fd 3) and waits for one line on the
+/// pipe: `ok`, or `error CODE MESSAGE`. No Swift runs in a forked child: the supervisor is a
+/// fresh exec of the binary. It makes itself a child subreaper, creates and starts the container
+/// (init is its child), captures init's stdout/stderr through pipes into container.log, forwards
+/// SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 to init, reaps everything, and once init is gone writes
+/// exit.json (exit code, signal, time, OOM kill) and exits. It never holds the lock: `delete`
+/// waits for it (it is quick to leave once init is dead) and kills it after a few seconds.
+///
+/// Engines (create/start with their own conmon/shim) never meet it.
+public struct SuperviseOptions: Sendable {
+    public var create: CreateOptions
+    public var logMaxSize = ContainerLog.defaultMaxSize
+    /// The status pipe to the CLI.
+    public var statusFD: Int32 = 3
+
+    public init(create: CreateOptions) { self.create = create }
+}
+
+/// How long the supervisor keeps reading output after init exited, for processes that
+/// outlive it without a pid namespace (they keep the pipes open).
+private let drainAfterExitMs: Int64 = 1000
+
+extension Runtime {
+    // MARK: the CLI side
+
+    /// Starts `/proc/self/exe` with `arguments` (a `supervise` command line) detached and waits
+    /// for its report: returns when the container runs, throws its error (with its exit code).
+    public func launchSupervisor(arguments: [String]) throws(HuskError) {
+        var fds: [Int32] = [-1, -1]
+        guard husk_pipe_cloexec(&fds) == 0 else { throw HuskError(SysError("pipe"), stage: "supervisor") }
+        let exe = "/proc/self/exe"
+        let argv = (["husk"] + arguments).map { strdup($0) } + [nil]
+        var env: [String] = []
+        var e = environ
+        while let p = e.pointee { env.append(String(cString: p)); e += 1 }
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        let pid = husk_spawn_detached(exe, argv, envp, fds[1])
+        Glibc.close(fds[1])
+        guard pid > 0 else {
+            Glibc.close(fds[0])
+            throw HuskError(SysError("posix_spawn", path: exe, errno: -pid), stage: "supervisor")
+        }
+        defer { Glibc.close(fds[0]) }
+        var reply: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fds[0], &buf, buf.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            reply += buf[0..<n]
+        }
+        let text = String(decoding: reply, as: UTF8.self).trimmingSuffix("\n")
+        if text == "ok" { return }
+        if text.hasPrefix("error ") {
+            let rest = text.dropFirst(6)
+            let code = rest.prefix(while: { $0 != " " })
+            let message = rest.dropFirst(code.count + 1)
+            throw HuskError(String(message), exitCode: Int32(code) ?? 1)
+        }
+        // It died before a word: say how.
+        var status: Int32 = 0
+        var how = ""
+        for _ in 0..<100 {
+            if waitpid(pid, &status, WNOHANG) == pid { how = " (\(ExitStatus(raw: status)))"; break }
+            usleep(10_000)
+        }
+        throw HuskError("the supervisor (pid \(pid)) exited without reporting\(how)")
+    }
+
+    // MARK: the supervisor
+
+    /// The body of `husk supervise`: returns the supervisor's exit code.
+    public func supervise(_ id: String, _ options: SuperviseOptions) -> Int32 {
+        let status = options.statusFD
+        _ = fcntl(status, F_SETFD, FD_CLOEXEC)
+        func report(_ line: String) {
+            let bytes = Array((line + "\n").utf8)
+            _ = bytes.withUnsafeBytes { Glibc.write(status, $0.baseAddress, $0.count) }
+            Glibc.close(status)
+        }
+        func fail(_ error: HuskError) -> Int32 {
+            log.error("supervisor of \(id): \(error.message)")
+            report("error \(error.exitCode) \(error.message.replacingNewlines())")
+            return error.exitCode
+        }
+        husk_sup_record_signals()
+        if husk_set_child_subreaper() != 0 { return fail(HuskError(SysError("prctl(PR_SET_CHILD_SUBREAPER)"), stage: "supervisor")) }
+        _ = chdir("/")
+
+        // The container's stdout and stderr: our fds 1 and 2 while it is created (init inherits them).
+        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        guard husk_pipe_cloexec(&out) == 0, husk_pipe_cloexec(&err) == 0 else {
+            return fail(HuskError(SysError("pipe"), stage: "supervisor"))
+        }
+        dup2(out[1], 1)
+        dup2(err[1], 2)
+        Glibc.close(out[1])
+        Glibc.close(err[1])
+
+        var createOptions = options.create
+        createOptions.supervised = true
+        let launched: Launcher.Launched
+        do {
+            launched = try create(id, createOptions)
+        } catch {
+            return fail(error)
+        }
+        let initPid = launched.pid
+        var initPidfd = launched.pidfd
+        let cgroup = try? cgroups(id: id, cgroupsPath: (try? store.load(id))?.cgroupsPath)
+        let oomBefore = cgroup?.oomKillCount()
+        do throws(HuskError) {
+            let record = try store.load(id)
+            try releaseInit(record)
+            var msg = husk_msg()
+            if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
+                throw Launcher.initError(msg)
+            }
+            Glibc.close(launched.sync)
+            if let hooks = savedSpec(of: id)?.hooks, !hooks.poststart.isEmpty {
+                HookRunner.runWarning(hooks.poststart, kind: "poststart", state: stateBytes(record, .running), log: log, id: id)
+            }
+        } catch {
+            Glibc.close(launched.sync)
+            try? delete(id, force: true)
+            if initPidfd >= 0 { Glibc.close(initPidfd) }
+            return fail(error)
+        }
+
+        // From now on only the container holds the pipes' write ends.
+        let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        if devnull >= 0 {
+            dup2(devnull, 1)
+            dup2(devnull, 2)
+            Glibc.close(devnull)
+        }
+        // The log exists before the CLI returns: `husk logs` right after `run -d` finds it.
+        let writer = ContainerLogWriter(dir: store.directory(of: id), maxSize: options.logMaxSize)
+        report("ok")
+        log.debug("supervising container \(id) (init pid \(initPid))")
+
+        let sfd = husk_sup_block_signals()
+        while true {
+            let s = husk_sup_take_pending()
+            if s == 0 { break }
+            Glibc.kill(initPid, s)
+        }
+        var initStatus: Int32? = nil
+        var exitedAt: Int64 = 0
+        var streams: [(fd: Int32, name: String)] = [(out[0], "stdout"), (err[0], "stderr")]
+        var buf = [UInt8](repeating: 0, count: 65536)
+
+        func reap() {
+            while true {
+                var raw: Int32 = 0
+                let pid = waitpid(-1, &raw, WNOHANG)
+                if pid <= 0 { break }
+                if pid == initPid && initStatus == nil {
+                    initStatus = raw
+                    exitedAt = monotonicMs()
+                }
+            }
+        }
+
+        while true {
+            reap()
+            if initStatus != nil {
+                if initPidfd >= 0 { Glibc.close(initPidfd); initPidfd = -1 }
+                if streams.isEmpty || monotonicMs() - exitedAt >= drainAfterExitMs { break }
+            }
+            var fds = streams.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            fds.append(pollfd(fd: sfd, events: Int16(POLLIN), revents: 0))
+            fds.append(pollfd(fd: initPidfd, events: Int16(POLLIN), revents: 0))
+            let timeout: Int32 = initStatus == nil ? 200 : Int32(max(1, drainAfterExitMs - (monotonicMs() - exitedAt)))
+            let signalIndex = fds.count - 2
+            let r = poll(&fds, nfds_t(fds.count), timeout)
+            if r < 0 && errno != EINTR { break }
+            if r == 0 { writer.flush(); continue }
+            var closed: [Int32] = []
+            for (i, s) in streams.enumerated() where fds[i].revents != 0 {
+                let n = read(s.fd, &buf, buf.count)
+                if n > 0 {
+                    writer.append(s.name, buf[0..<n])
+                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    closed.append(s.fd)
+                }
+            }
+            for fd in closed { Glibc.close(fd) }
+            streams.removeAll { closed.contains($0.fd) }
+            if sfd >= 0 && fds[signalIndex].revents != 0 {
+                while true {
+                    let sig = husk_sup_read_signal(sfd)
+                    if sig <= 0 { break }
+                    if sig != SIGCHLD && initStatus == nil { Glibc.kill(initPid, sig) }
+                }
+            }
+        }
+        writer.close()
+        for s in streams { Glibc.close(s.fd) }
+
+        let raw = initStatus ?? 0
+        let exit = ExitStatus(raw: raw)
+        var oomKilled = false
+        if let cgroup {
+            if let before = oomBefore, let after = cgroup.oomKillCount() {
+                oomKilled = after > before
+            } else if exit.signal == SIGKILL, let m = cgroup.stats().memory {
+                // No OOM-kill counter: a failed charge with the limit reached, and init SIGKILLed.
+                oomKilled = m.failcnt > 0 && m.limit > 0 && m.max >= m.limit
+            }
+        }
+        let record = ExitRecord(status: exit, finishedAt: rfc3339Now(), oomKilled: oomKilled)
+        if initStatus != nil {
+            try? Files.writeAtomically(store.exitPath(of: id), JSON.serializeBytes(record.json) + [10], mode: 0o644)
+        }
+        log.debug("container \(id) exited: \(exit)\(oomKilled ? " (OOM killed)" : "")")
+        reap()
+        return 0
+    }
+
+    // MARK: delete's side
+
+    /// Waits (up to 5 s) for a live supervisor of `record` to finish its exit.json, then kills it:
+    /// nothing may write into the state dir while delete removes it.
+    func awaitSupervisor(_ record: ContainerRecord) {
+        guard let pid = record.supervisorPid, let start = record.supervisorStartTime, pid != getpid(),
+              Processes.isRunning(pid, startedAt: start) else { return }
+        let fd = husk_pidfd_open(pid)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        guard Processes.isRunning(pid, startedAt: start) else { return }
+        if waitExit(pidfd: fd, timeoutMs: 5000) { return }
+        log.warning("container \(record.id): its supervisor (pid \(pid)) did not exit; killing it")
+        husk_pidfd_send_signal(fd, SIGKILL)
+        _ = waitExit(pidfd: fd, timeoutMs: 5000)
+    }
+
+    /// The supervisor of `record` is alive (the same process that created the container).
+    public func supervisorAlive(_ record: ContainerRecord) -> Bool {
+        guard let pid = record.supervisorPid, let start = record.supervisorStartTime else { return false }
+        return Processes.isRunning(pid, startedAt: start)
+    }
+}
+
+func monotonicMs() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        var s = self
+        while s.hasSuffix(suffix) { s.removeLast(suffix.count) }
+        return s
+    }
+
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" ? " " : $0 })
+    }
+}
