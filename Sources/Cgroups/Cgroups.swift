@@ -55,15 +55,21 @@ public enum Cgroups {
     /// `cgroupsPath`: absolute = under each hierarchy's root; relative = under husk's own cgroup
     /// (on v2 under its parent, as runc does, since husk's own cgroup already holds processes);
     /// nil or empty = `<containerID>`, relative (as runc does; no shared parent left behind).
-    public static func manager(cgroupsPath: String?, containerID: String) throws(CgroupError) -> any CgroupManager {
+    /// `procCgroup`: the /proc/self/cgroup text of the husk that created the container, so
+    /// that later verbs run from another cgroup (conmon, another shell) find the same place.
+    public static func manager(cgroupsPath: String?, containerID: String, procCgroup: String? = nil) throws(CgroupError) -> any CgroupManager {
         let inner = try CgroupPath.inner(cgroupsPath: cgroupsPath, containerID: containerID)
         switch version {
         case .v2:
-            return try V2Manager(root: root, inner: inner, ownCgroup: try Proc.ownCgroupV2())
+            return try V2Manager(root: root, inner: inner, ownCgroup: try Proc.ownCgroupV2(procCgroup))
         case .v1:
-            return try V1Manager(inner: inner, hierarchies: try Proc.v1Hierarchies(), unified: Proc.unifiedHierarchy())
+            return try V1Manager(inner: inner, hierarchies: try Proc.v1Hierarchies(procCgroup: procCgroup),
+                                 unified: Proc.unifiedHierarchy(procCgroup: procCgroup))
         }
     }
+
+    /// This process's /proc/self/cgroup, to record at create.
+    public static func ownCgroupText() -> String? { try? FS.read("/proc/self/cgroup") }
 
     /// `resources` with an allow rule (`rwm`) appended to `devices` for each device node the
     /// container gets from `linux.devices`, as runc does. `type` is "c" or "b".

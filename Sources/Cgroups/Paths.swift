@@ -142,9 +142,10 @@ enum Proc {
         return out
     }
 
-    static func v1Hierarchies() throws(CgroupError) -> [V1Hierarchy] {
+    static func v1Hierarchies(procCgroup: String? = nil) throws(CgroupError) -> [V1Hierarchy] {
         let mountinfo = try FS.read("/proc/self/mountinfo")
-        let cgroup = try FS.read("/proc/self/cgroup")
+        let cgroup: String
+        if let procCgroup { cgroup = procCgroup } else { cgroup = try FS.read("/proc/self/cgroup") }
         return v1Hierarchies(mountinfo: mountinfo, procCgroup: cgroup).filter { FS.magic(of: $0.mountPoint) == FS.cgroup1Magic }
     }
 
@@ -153,8 +154,9 @@ enum Proc {
         cgroupLines(procCgroup).first(where: { $0.id == "0" && $0.controllers.isEmpty })?.path
     }
 
-    static func ownCgroupV2() throws(CgroupError) -> String {
-        let text = try FS.read("/proc/self/cgroup")
+    static func ownCgroupV2(_ procCgroup: String? = nil) throws(CgroupError) -> String {
+        let text: String
+        if let procCgroup { text = procCgroup } else { text = try FS.read("/proc/self/cgroup") }
         guard let own = ownCgroupV2(procCgroup: text) else { throw CgroupError("/proc/self/cgroup has no cgroup2 (0::) line") }
         // Strip " (deleted)" that the kernel appends for a removed cgroup.
         return own.hasSuffix(" (deleted)") ? String(own.dropLast(10)) : own
@@ -167,8 +169,8 @@ enum Proc {
         return UnifiedHierarchy(mountPoint: mount.mountPoint, ownCgroup: relative(own, toMountRoot: mount.root))
     }
 
-    static func unifiedHierarchy() -> UnifiedHierarchy? {
-        guard let mountinfo = try? FS.read("/proc/self/mountinfo"), let cgroup = try? FS.read("/proc/self/cgroup"),
+    static func unifiedHierarchy(procCgroup: String? = nil) -> UnifiedHierarchy? {
+        guard let mountinfo = try? FS.read("/proc/self/mountinfo"), let cgroup = procCgroup ?? (try? FS.read("/proc/self/cgroup")),
               let u = unifiedHierarchy(mountinfo: mountinfo, procCgroup: cgroup),
               FS.magic(of: u.mountPoint) == FS.cgroup2Magic else { return nil }
         return u

@@ -16,6 +16,8 @@ public struct ContainerRecord: Sendable {
     public var annotations: [(String, String)]
     /// linux.cgroupsPath as given (nil: husk's default), to find the cgroup again.
     public var cgroupsPath: String? = nil
+    /// /proc/self/cgroup of the husk that created it (relative cgroupsPath resolves against it).
+    public var creatorCgroup: String? = nil
     /// The `husk supervise` process watching init (`run -d`), with its /proc start time;
     /// nil when an engine's shim or a foreground `run` watches it instead.
     public var supervisorPid: Int32? = nil
@@ -35,6 +37,7 @@ public struct ContainerRecord: Sendable {
         o["owner"] = .int(owner)
         o["annotations"] = .object(JSONObject(annotations.map { ($0.0, JSONValue.string($0.1)) }))
         if let cgroupsPath { o["cgroupsPath"] = .string(cgroupsPath) }
+        if let creatorCgroup { o["creatorCgroup"] = .string(creatorCgroup) }
         if let supervisorPid { o["supervisorPid"] = .int(supervisorPid) }
         if let supervisorStartTime { o["supervisorStartTime"] = .int(supervisorStartTime) }
         return .object(o)
@@ -66,6 +69,7 @@ public struct ContainerRecord: Sendable {
         self.owner = o["owner"]?.uint32 ?? 0
         self.annotations = (o["annotations"]?.object?.pairs ?? []).compactMap { p in p.value.string.map { (p.key, $0) } }
         self.cgroupsPath = o["cgroupsPath"]?.string
+        self.creatorCgroup = o["creatorCgroup"]?.string
         self.supervisorPid = o["supervisorPid"]?.int32
         self.supervisorStartTime = o["supervisorStartTime"]?.uint64
     }

@@ -29,10 +29,13 @@ public struct PlanBuilder {
         // the host's namespace. The container then just gets a chroot (runc does the same).
         plan.chrootOnly = plan.cloneFlags & UInt64(HuskNamespace.mount.flag) == 0
             && !plan.joins.contains(where: { $0.type == HuskNamespace.mount.flag })
+        // CVE-2019-5736: see husk_plan.non_dumpable (spawn.c says why not with a user namespace).
+        plan.nonDumpable = !plan.newUserNamespace && !plan.joins.contains(where: { $0.type == HuskNamespace.user.flag })
         plan.readonlyRoot = spec.root?.readonly ?? false
         plan.noPivot = noPivot
         plan.rootfsPropagation = try propagation(linux.rootfsPropagation)
-        for (i, m) in spec.mounts.enumerated() { plan.mounts += try mounts(m, index: i) }
+        let ownCgroupNS = plan.cloneFlags & UInt64(HuskNamespace.cgroup.flag) != 0
+        for (i, m) in spec.mounts.enumerated() { plan.mounts += try mounts(m, index: i, cgroupNamespace: ownCgroupNS) }
         for (i, d) in linux.devices.enumerated() { plan.devices.append(try device(d, index: i)) }
         plan.maskedPaths = linux.maskedPaths
         plan.readonlyPaths = linux.readonlyPaths
@@ -135,13 +138,13 @@ public struct PlanBuilder {
         }
     }
 
-    private func mounts(_ m: Mount, index: Int) throws(HuskError) -> [LaunchPlan.Mount] {
+    private func mounts(_ m: Mount, index: Int, cgroupNamespace: Bool) throws(HuskError) -> [LaunchPlan.Mount] {
         let field = "config.json: mounts[\(index)]"
         guard m.destination.hasPrefix("/") else {
             throw HuskError("\(field).destination: \"\(m.destination)\" is not an absolute path")
         }
         let opts = MountOptions.parse(m.options)
-        if m.type == "cgroup" || m.type == "cgroup2" { return cgroupMounts(m, opts) }
+        if m.type == "cgroup" || m.type == "cgroup2" { return cgroupMounts(m, opts, cgroupNamespace: cgroupNamespace) }
         var out = LaunchPlan.Mount(destination: m.destination)
         out.flags = opts.flags
         out.propagation = opts.propagation
@@ -165,9 +168,18 @@ public struct PlanBuilder {
 
     /// A `cgroup` mount: cgroup2 on a v2 host; on v1/hybrid hosts a tmpfs holding read-only
     /// binds of husk's own cgroup in each hierarchy (the view runc gives).
-    private func cgroupMounts(_ m: Mount, _ opts: MountOptions) -> [LaunchPlan.Mount] {
+    private func cgroupMounts(_ m: Mount, _ opts: MountOptions, cgroupNamespace: Bool) -> [LaunchPlan.Mount] {
         let flags = opts.flags
         if hostCgroups.unified {
+            // A fresh cgroup2 mount shows the namespace's root: the container's own cgroup
+            // with a cgroup namespace, the host's whole tree without one. Then (as runc) bind
+            // just the container's cgroup instead.
+            if !cgroupNamespace, let own = containerCgroupPaths.first {
+                var bind = LaunchPlan.Mount(source: own, destination: m.destination)
+                bind.bind = true
+                bind.flags = MountFlag.bind | (flags & ~(MountFlag.bind | MountFlag.recursive))
+                return [bind]
+            }
             var mount = LaunchPlan.Mount(source: "cgroup2", destination: m.destination, fstype: "cgroup2")
             mount.flags = flags
             return [mount]

@@ -3,12 +3,18 @@ import OCI
 
 extension Runtime {
     /// The container's cgroup manager (nothing is touched until create/destroy).
-    func cgroups(id: String, cgroupsPath: String?) throws(HuskError) -> any CgroupManager {
+    func cgroups(id: String, cgroupsPath: String?, procCgroup: String? = nil) throws(HuskError) -> any CgroupManager {
         do {
-            return try Cgroups.manager(cgroupsPath: cgroupsPath, containerID: id)
+            return try Cgroups.manager(cgroupsPath: cgroupsPath, containerID: id, procCgroup: procCgroup)
         } catch {
             throw HuskError("config.json: linux.cgroupsPath: \(error)")
         }
+    }
+
+    /// The cgroup of an existing container, found the way create placed it (relative paths
+    /// resolve against the creating husk's cgroup, whichever cgroup this command runs in).
+    func cgroups(of record: ContainerRecord) throws(HuskError) -> any CgroupManager {
+        try cgroups(id: record.id, cgroupsPath: record.cgroupsPath, procCgroup: record.creatorCgroup)
     }
 
     /// Creates the cgroup with the config's limits and wires it into the launch plan:

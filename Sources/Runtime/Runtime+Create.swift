@@ -30,7 +30,8 @@ extension Runtime {
         let bundle = Files.absolute(options.bundle)
         let (spec, configBytes) = try loadSpec(bundle: bundle)
         let rootfs = try resolveRootfs(spec, bundle: bundle)
-        let manager = try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath)
+        let creatorCgroup = Cgroups.ownCgroupText()
+        let manager = try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup)
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
         builder.containerCgroupPaths = manager.paths
@@ -63,6 +64,7 @@ extension Runtime {
                                          rootfs: rootfs, created: rfc3339Now(), owner: getuid(),
                                          annotations: spec.annotations.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) })
             record.cgroupsPath = spec.linux?.cgroupsPath
+            record.creatorCgroup = creatorCgroup
             if options.supervised {
                 record.supervisorPid = getpid()
                 record.supervisorStartTime = Processes.startTime(of: getpid())

@@ -34,7 +34,7 @@ extension Runtime {
         awaitSupervisor(record)
         let spec = savedSpec(of: id)
         do {
-            try cgroups(id: id, cgroupsPath: record.cgroupsPath).destroy(killFirst: true)
+            try cgroups(of: record).destroy(killFirst: true)
         } catch {
             throw HuskError("cannot delete container \"\(id)\": \(error)")
         }
@@ -50,7 +50,7 @@ extension Runtime {
         for pid in processes(of: record) where pid != record.pid { Glibc.kill(pid, SIGKILL) }
         husk_pidfd_send_signal(pidfd, SIGKILL)
         // Without a pid namespace other processes outlive init: the cgroup knows them all.
-        if let manager = try? cgroups(id: record.id, cgroupsPath: record.cgroupsPath) {
+        if let manager = try? cgroups(of: record) {
             for pid in manager.pids() where pid != record.pid { Glibc.kill(pid, SIGKILL) }
             // Paused: frozen tasks act on SIGKILL only once thawed.
             if manager.isFrozen { try? manager.freeze(false) }

@@ -41,6 +41,6 @@ extension Runtime {
         guard status(of: record) != .stopped else {
             throw HuskError("container \"\(id)\" is not running")
         }
-        return (record, try cgroups(id: id, cgroupsPath: record.cgroupsPath))
+        return (record, try cgroups(of: record))
     }
 }

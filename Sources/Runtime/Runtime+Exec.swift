@@ -46,7 +46,7 @@ extension Runtime {
         }
         let builder = PlanBuilder(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
         var plan = try builder.buildExec(process: process, initPid: record.pid)
-        plan.cgroupProcs = try cgroups(id: id, cgroupsPath: record.cgroupsPath).paths.map { $0 + "/cgroup.procs" }
+        plan.cgroupProcs = try cgroups(of: record).paths.map { $0 + "/cgroup.procs" }
 
         var consoleFD: Int32 = -1
         defer { if consoleFD >= 0 { close(consoleFD) } }

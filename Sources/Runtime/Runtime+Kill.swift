@@ -16,7 +16,7 @@ extension Runtime {
         defer { close(pidfd) }
         if all {
             var pids = Set(processes(of: record))
-            if let manager = try? cgroups(id: id, cgroupsPath: record.cgroupsPath) { pids.formUnion(manager.pids()) }
+            if let manager = try? cgroups(of: record) { pids.formUnion(manager.pids()) }
             for pid in pids where pid != record.pid { Glibc.kill(pid, signal) }
         }
         if husk_pidfd_send_signal(pidfd, signal) != 0 {
@@ -26,7 +26,7 @@ extension Runtime {
         // Other signals stay pending until `resume`.
         if st == .paused && signal == SIGKILL {
             do {
-                try cgroups(id: id, cgroupsPath: record.cgroupsPath).freeze(false)
+                try cgroups(of: record).freeze(false)
             } catch {
                 throw HuskError("kill container \"\(id)\": SIGKILL sent, but thawing its cgroup failed: \(error)")
             }

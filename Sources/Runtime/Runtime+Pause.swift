@@ -11,7 +11,7 @@ extension Runtime {
         guard st == .running || st == .created else {
             throw HuskError("cannot pause container \"\(id)\": container not running (status \(st.rawValue))")
         }
-        let manager = try cgroups(id: id, cgroupsPath: record.cgroupsPath)
+        let manager = try cgroups(of: record)
         do {
             try manager.freeze(true)
         } catch {
@@ -30,7 +30,7 @@ extension Runtime {
             throw HuskError("cannot resume container \"\(id)\": container not paused (status \(st.rawValue))")
         }
         do {
-            try cgroups(id: id, cgroupsPath: record.cgroupsPath).freeze(false)
+            try cgroups(of: record).freeze(false)
         } catch {
             throw HuskError("cannot resume container \"\(id)\": \(error)")
         }

@@ -14,7 +14,7 @@ extension Runtime {
             throw HuskError("cannot update container \"\(id)\": container not running")
         }
         do {
-            try cgroups(id: id, cgroupsPath: record.cgroupsPath).update(resources: resources)
+            try cgroups(of: record).update(resources: resources)
         } catch {
             throw HuskError("cannot update container \"\(id)\": \(error)")
         }

@@ -25,7 +25,7 @@ public struct Runtime: Sendable {
 
     /// The container's cgroup is frozen (one read of freezer.state or cgroup.events).
     func isFrozen(_ record: ContainerRecord) -> Bool {
-        (try? cgroups(id: record.id, cgroupsPath: record.cgroupsPath))?.isFrozen ?? false
+        (try? cgroups(of: record))?.isFrozen ?? false
     }
 
     /// The config as it was at create (the bundle's may have changed since).
