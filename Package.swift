@@ -28,6 +28,6 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "JSON", "Sys"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["JSON"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["JSON", "OCI"]),
     ]
 )

@@ -5,11 +5,14 @@ public enum DefaultSpec {
     /// The default config; `rootless` applies runc's ToRootless: a user namespace mapping container root
     /// to `uid`/`gid`, no network namespace, /sys bind-mounted, no uid=/gid= mount options, no resources.
     /// `cgroupNamespace` adds a cgroup namespace, as runc does on cgroup v2 hosts.
+    /// `seccomp` adds `linux.seccomp`: the default profile for these capabilities (the one
+    /// place where husk's output differs from runc's, which writes no profile).
     public static func make(
         rootless: Bool, args: [String] = ["sh"], terminal: Bool = true,
-        uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = false
+        uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = false, seccomp: Bool = true
     ) -> JSONValue {
-        let capabilities = Encode.strings(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
+        let capabilityNames = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+        let capabilities = Encode.strings(capabilityNames)
         let process: JSONValue = [
             "terminal": .bool(terminal),
             "user": ["uid": 0, "gid": 0],
@@ -33,6 +36,7 @@ public enum DefaultSpec {
         linux["namespaces"] = .array(namespaces.map { ["type": .string($0.rawValue)] })
         linux["maskedPaths"] = Encode.strings(maskedPaths)
         linux["readonlyPaths"] = Encode.strings(readonlyPaths)
+        if seccomp { linux["seccomp"] = DefaultSeccompProfile.make(capabilities: capabilityNames).json }
         return [
             "ociVersion": .string(OCIVersion.current),
             "process": process,

@@ -179,7 +179,49 @@ let runcSpecOutput = """
 
 @Suite struct DefaultSpecTests {
     @Test func matchesRuncSpecTextExactly() {
-        #expect(JSON.serialize(DefaultSpec.make(rootless: false), pretty: true) == runcSpecOutput)
+        #expect(JSON.serialize(DefaultSpec.make(rootless: false, seccomp: false), pretty: true) == runcSpecOutput)
+    }
+
+    /// husk's spec differs from runc's only by the default seccomp profile in linux.seccomp.
+    @Test func addsTheDefaultSeccompProfile() throws {
+        guard case .object(var doc) = DefaultSpec.make(rootless: false), case .object(var linux)? = doc["linux"] else {
+            Issue.record("spec is not an object")
+            return
+        }
+        let profile = DefaultSeccompProfile.make(capabilities: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
+        #expect(linux.pairs.last?.key == "seccomp")
+        #expect(linux["seccomp"] == profile.json)
+        #expect(try LinuxSeccomp(json: profile.json) == profile, "the profile round-trips through the decoder")
+        linux["seccomp"] = nil
+        doc["linux"] = .object(linux)
+        #expect(JSON.serialize(.object(doc), pretty: true) == runcSpecOutput)
+        let spec = try Spec(json: DefaultSpec.make(rootless: true, uid: 1000, gid: 1000))
+        #expect(spec.linux?.seccomp?.defaultErrnoRet == 38)
+    }
+
+    @Test func defaultProfileDependsOnCapabilities() {
+        let plain = DefaultSeccompProfile.make(capabilities: [])
+        let admin = DefaultSeccompProfile.make(capabilities: ["CAP_SYS_ADMIN"])
+        func allowed(_ p: LinuxSeccomp) -> Set<String> {
+            Set(p.syscalls.filter { $0.action == "SCMP_ACT_ALLOW" && $0.args.isEmpty }.flatMap(\.names))
+        }
+        #expect(plain.defaultAction == "SCMP_ACT_ERRNO" && plain.defaultErrnoRet == 38)
+        for name in ["mount", "umount2", "unshare", "setns", "keyctl", "add_key", "request_key", "bpf",
+                     "perf_event_open", "kexec_load", "open_by_handle_at", "init_module", "finit_module",
+                     "delete_module", "pivot_root", "clone", "clone3"] {
+            #expect(!allowed(plain).contains(name), "\(name) is not allowed without capabilities")
+        }
+        for name in ["mount", "umount2", "unshare", "setns", "clone", "clone3"] {
+            #expect(allowed(admin).contains(name), "\(name) is allowed with CAP_SYS_ADMIN")
+        }
+        for name in ["keyctl", "add_key", "request_key", "kexec_load", "pivot_root"] {
+            #expect(!allowed(admin).contains(name), "\(name) is never allowed")
+        }
+        let clone = plain.syscalls.first { $0.names == ["clone"] }
+        #expect(clone?.args.first?.op == "SCMP_CMP_MASKED_EQ" && clone?.args.first?.value == 0x7E02_0000)
+        #expect(plain.syscalls.contains { $0.names == ["clone3"] && $0.action == "SCMP_ACT_ERRNO" && $0.errnoRet == 38 })
+        #expect(!admin.syscalls.contains { $0.names == ["clone"] && !$0.args.isEmpty })
+        #expect(allowed(DefaultSeccompProfile.make(capabilities: ["CAP_DAC_READ_SEARCH"])).contains("open_by_handle_at"))
     }
 
     @Test func decodesValidatesAndRoundTrips() throws {

@@ -211,4 +211,44 @@ private func run(_ compiled: CompiledSeccomp, _ name: String, _ a0: Int = 0, _ a
         #expect(run(c, "getpriority", 2, 0) == 35)
         #expect(run(c, "getpriority", 0, 0) == 0)
     }
+
+    // MARK: the default profile (DefaultSeccompProfile, what `husk spec` writes)
+
+    @Test func defaultProfileCompilesForEveryCapabilitySet() throws {
+        for caps in [[], ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"], Capabilities.allNames] {
+            let c = try SeccompCompiler.compile(DefaultSeccompProfile.make(capabilities: caps))
+            #expect(c.instructionCount > 100, "\(caps.count) capabilities")
+            #expect(!c.needsNotify)
+            // Names this libseccomp does not know are skipped, never the core ones.
+            for core in ["read", "write", "execve", "clone", "openat", "mkdir", "mkdirat"] {
+                #expect(!c.skippedSyscalls.contains(core))
+            }
+        }
+    }
+
+    @Test func defaultProfileRefusesWithENOSYSAndAllowsTheCommonCalls() throws {
+        let c = try SeccompCompiler.compile(DefaultSeccompProfile.make(capabilities: ["CAP_KILL"]))
+        let enosys = Int32(ENOSYS)
+        #expect(run(c, "getpid") == 0)
+        #expect(run(c, "getppid") == 0)
+        for name in ["keyctl", "add_key", "request_key", "unshare", "setns", "mount", "umount2", "bpf",
+                     "perf_event_open", "kexec_load", "open_by_handle_at", "init_module", "delete_module",
+                     "pivot_root", "clone3", "chroot", "reboot", "syslog", "userfaultfd"] {
+            #expect(run(c, name, 0, 0) == enosys, "\(name)")
+        }
+        // clone with a namespace flag is refused; without one it is allowed (not called here).
+        #expect(run(c, "clone", 0x1000_0000) == enosys)
+        #expect(run(c, "clone", 0x0002_0000 | Int(SIGCHLD)) == enosys)
+        // personality: the query and PER_LINUX pass, ADDR_NO_RANDOMIZE (0x0040000) does not.
+        #expect(run(c, "personality", 0xffff_ffff) == 0)
+        #expect(run(c, "personality", 0x0040000) == enosys)
+        // AF_VSOCK sockets are refused.
+        #expect(run(c, "socket", 40, 1) == enosys)
+    }
+
+    @Test func defaultProfileWithSysAdminAllowsNamespaces() throws {
+        let c = try SeccompCompiler.compile(DefaultSeccompProfile.make(capabilities: ["CAP_SYS_ADMIN"]))
+        #expect(run(c, "unshare", 0) == 0, "unshare(0) is allowed and does nothing")
+        #expect(run(c, "keyctl", 0, 0) == Int32(ENOSYS), "the keyring stays closed")
+    }
 }

@@ -81,8 +81,9 @@ struct husk_plan {
     const char *const *cgroup_procs; // cgroup.procs files the child joins by writing "0"
     int n_cgroup_procs;             // (the parent does it instead when need_idmap is set)
     int unshare_cgroupns;           // make the cgroup namespace after joining, not at clone
-    int non_dumpable;               // exec: nobody in the container may open our /proc/PID/exe
-                                    // (the husk binary) before execve (CVE-2019-5736)
+    int non_dumpable;               // nobody in the container may open our /proc/PID/exe
+                                    // (the husk binary) before execve (CVE-2019-5736): always
+                                    // for exec; for init unless it has a user namespace
 
     // --- fds (all CLOEXEC in the parent; the child clears CLOEXEC only for stdio/preserved)
     int sync_fd;                    // child end of the SEQPACKET socketpair
