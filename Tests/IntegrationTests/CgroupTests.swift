@@ -71,4 +71,35 @@ struct CgroupTests {
         #expect(r.stderr.contains("linux.resources.memory.limit"), "\(r)")
         #expect(sb.leftovers().isEmpty, "nothing left after a refused create: \(sb.leftovers())")
     }
+
+    /// Verbs run from another cgroup (conmon, a different shell) must find the cgroup that
+    /// create placed relative to *its* cgroup.
+    @Test(.enabled(if: !CgroupTests.unified && access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) == 0,
+                   "needs a v1 pids hierarchy (hybrid host)"))
+    func verbsFromAnotherCgroupFindTheContainer() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let b = try sb.bundle { $0.args = ["sleep", "30"] }
+        let id = sb.newID("origin")
+        #expect(try await sb.husk(["run", "-d", "--bundle", b.path, id]).status == 0)
+        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)
+            .split(separator: "\n").first(where: { $0.contains(":pids:") })
+            .map { String($0.split(separator: ":", maxSplits: 2)[2]) } ?? "/"
+        let elsewhere = "/sys/fs/cgroup/pids" + (own == "/" ? "" : own) + "/hit-elsewhere-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: false)
+        defer { rmdir(elsewhere) }
+        func fromElsewhere(_ args: [String]) async throws -> CommandResult {
+            let quoted = ([Harness.binary, "--root", sb.stateRoot] + args).map { "'\($0)'" }.joined(separator: " ")
+            return try await sb.host(["/bin/sh", "-c", "echo $$ > \(elsewhere)/cgroup.procs && exec \(quoted)"])
+        }
+        let ps = try await fromElsewhere(["ps", "--format", "json", id])
+        let pids = (try? JSONSerialization.jsonObject(with: Data(ps.stdout.utf8))) as? [Int] ?? []
+        #expect(ps.status == 0 && !pids.isEmpty, "sleep's pid is found through the cgroup: \(ps)")
+        #expect(try await fromElsewhere(["pause", id]).status == 0)
+        #expect(try await sb.status(id) == "paused")
+        #expect(try await fromElsewhere(["resume", id]).status == 0)
+        let deleted = try await fromElsewhere(["delete", "--force", id])
+        #expect(deleted.status == 0, "\(deleted)")
+        #expect(sb.leftovers().isEmpty, "the container's cgroups are gone: \(sb.leftovers())")
+    }
 }
