@@ -6,7 +6,7 @@ extension Runtime {
     public func containerPids(_ id: String) throws(HuskError) -> [Int32] {
         let record = try store.load(id)
         guard status(of: record) != .stopped else { return [] }
-        let pids = (try? cgroups(id: id, cgroupsPath: record.cgroupsPath))?.pids() ?? []
+        let pids = (try? cgroups(of: record))?.pids() ?? []
         return pids.isEmpty ? processes(of: record) : pids
     }
 

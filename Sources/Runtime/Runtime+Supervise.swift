@@ -117,7 +117,7 @@ extension Runtime {
         }
         let initPid = launched.pid
         var initPidfd = launched.pidfd
-        let cgroup = try? cgroups(id: id, cgroupsPath: (try? store.load(id))?.cgroupsPath)
+        let cgroup = (try? store.load(id)).flatMap { try? cgroups(of: $0) }
         let oomBefore = cgroup?.oomKillCount()
         do throws(HuskError) {
             let record = try store.load(id)
