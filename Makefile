@@ -36,7 +36,8 @@ CONFORMANCE_OUT    := .build-conformance
 # (The Swift toolchain itself is not an apt package: see README.md.)
 DEPS := libseccomp-dev libcap-dev pkg-config libc6-dev libstdc++-12-dev libgcc-12-dev \
         binutils zlib1g-dev busybox-static runc crun valgrind jq time util-linux \
-        iproute2 python3 ca-certificates
+        iproute2 python3 ca-certificates podman conmon uidmap catatonit \
+        golang-github-containers-common
 
 .PHONY: help deps build debug example bundle test bench conformance conformance-accept clean
 
