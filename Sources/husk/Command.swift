@@ -15,6 +15,10 @@ struct Command: Sendable {
     let options: [Arguments.Option]
     /// Stop option parsing at the first positional (commands that pass a command line on).
     var stopAtFirstPositional = false
+    /// The exit code of a command line this verb cannot parse (1 as runc; `sandbox` uses 125).
+    var usageExitCode: Int32 = 1
+    /// Text after the options in `--help` (exit codes, formats).
+    var extraHelp = ""
     let body: @Sendable (Arguments, Context) throws -> Int32
 
     var help: String {
@@ -26,7 +30,7 @@ struct Command: Sendable {
                 text += "  " + (names + (o.takesValue ? " VALUE" : "")).padding(30) + o.help + "\n"
             }
         }
-        return text
+        return text + extraHelp
     }
 
     /// Exactly `count` positionals, or a usage error naming what is missing.

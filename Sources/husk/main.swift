@@ -7,7 +7,7 @@ import Runtime
 let version = "0.1.0"
 let commands = [createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand,
                 pauseCommand, resumeCommand, updateCommand, eventsCommand, listCommand, specCommand, featuresCommand,
-                waitCommand, logsCommand, psCommand]
+                waitCommand, logsCommand, psCommand, sandboxCommand]
 /// Verbs husk runs for itself, left out of the usage text.
 let hiddenCommands = [superviseCommand]
 
@@ -76,7 +76,7 @@ func main() -> Int32 {
         return 1
     }
     let rest = argv[(i + 1)...]
-    if rest.contains("--help") || rest.contains("-h") {
+    if optionWords(rest, command).contains(where: { $0 == "--help" || $0 == "-h" }) {
         print(command.help, terminator: "")
         return 0
     }
@@ -90,10 +90,34 @@ func main() -> Int32 {
     } catch let e as HuskError {
         report(e.message, log)
         return e.exitCode
+    } catch let e as UsageError {
+        report(command.name == "sandbox" ? "sandbox: \(e)" : "\(e)", log)
+        return command.usageExitCode
     } catch {
         report("\(error)", log)
         return 1
     }
+}
+
+/// The words of `args` that are options of `command`: all of them, except after `--` and, for
+/// verbs that pass a command line on (exec, sandbox), after its first word.
+func optionWords(_ args: ArraySlice<String>, _ command: Command) -> [String] {
+    var out: [String] = []
+    var i = args.startIndex
+    while i < args.endIndex {
+        let a = args[i]
+        if a == "--" { break }
+        if !a.hasPrefix("-") || a == "-" {
+            if command.stopAtFirstPositional { break }
+            i += 1
+            continue
+        }
+        out.append(a)
+        let name = String(a.drop(while: { $0 == "-" }))
+        if !name.contains("="), command.options.first(where: { $0.names.contains(name) })?.takesValue == true { i += 1 }
+        i += 1
+    }
+    return out
 }
 
 /// Errors go to stderr always, and also to --log (as runc does) for engines reading it.

@@ -1,0 +1,292 @@
+import CHusk
+import Cgroups
+import Glibc
+import JSON
+import Sys
+
+/// `husk sandbox`: one command in a throw-away container, everything removed when it ends.
+///
+/// Built on the ordinary lifecycle (create → start → wait → delete) over a bundle made for the
+/// occasion: `<tmp>/<id>/config.json` and `<tmp>/<id>/rootfs`, an overlayfs whose lower layer
+/// is the given rootfs and whose upper/work dirs sit beside it (a read-only bind of the rootfs
+/// when overlayfs cannot be mounted). After the command: the cgroup's accounting is read,
+/// the container deleted, the upper dir optionally exported as an OCI layer, the overlay
+/// unmounted and the dir removed.
+///
+/// Exit codes (documented in `husk sandbox --help` and the README):
+/// the command's own code (128+N when killed by signal N); 124 when `--timeout` fired (as
+/// timeout(1)); 123 when the command failed and the kernel OOM-killed a process of the
+/// sandbox; 125 when the sandbox itself failed (bad flag, missing rootfs, setup error, as
+/// podman); 126/127 when the command cannot be executed / is not found.
+public enum SandboxExit {
+    public static let timedOut: Int32 = 124
+    public static let oomKilled: Int32 = 123
+    public static let failure: Int32 = 125
+}
+
+/// What happened, for `--report`.
+public struct SandboxResult: Sendable {
+    public var exitCode: Int32 = 0
+    public var signal: Int32?
+    public var timedOut = false
+    public var oomKilled = false
+    public var durationMs: Int64 = 0
+    public var cpuUserMs: UInt64?
+    public var cpuSystemMs: UInt64?
+    public var memoryPeakBytes: UInt64?
+    public var pidsPeak: UInt64?
+    public var overlay = true
+    public var exportedChanges: String?
+
+    public func json(_ options: SandboxOptions) -> JSONValue {
+        var o = JSONObject()
+        o["exitCode"] = .int(exitCode)
+        o["signal"] = signal.map { .int($0) } ?? .null
+        o["timedOut"] = .bool(timedOut)
+        o["oomKilled"] = .bool(oomKilled)
+        o["durationMs"] = .int(durationMs)
+        o["cpuUserMs"] = cpuUserMs.map { .int($0) } ?? .null
+        o["cpuSystemMs"] = cpuSystemMs.map { .int($0) } ?? .null
+        o["memoryPeakBytes"] = memoryPeakBytes.map { .int($0) } ?? .null
+        o["pidsPeak"] = pidsPeak.map { .int($0) } ?? .null
+        o["limits"] = options.limitsJSON
+        o["command"] = .array(options.command.map { .string($0) })
+        o["rootfs"] = .string(options.rootfs)
+        o["overlay"] = .bool(overlay)
+        o["exportedChanges"] = exportedChanges.map { .string($0) } ?? .null
+        return .object(o)
+    }
+}
+
+/// The sandbox's init, for the handler that forwards signals (and the timeout).
+nonisolated(unsafe) private var sandboxInit: Int32 = 0
+
+extension Runtime {
+    /// Runs the sandbox; returns its exit code (see SandboxExit) and what happened. Setup
+    /// failures throw (exit code 125, or 126/127 when the command cannot be executed).
+    public func sandbox(_ options: SandboxOptions) throws(HuskError) -> SandboxResult {
+        func fail(_ message: String) -> HuskError { HuskError("sandbox: " + message, exitCode: SandboxExit.failure) }
+        guard !options.command.isEmpty else { throw fail("no command given (usage: husk sandbox [options] --rootfs DIR -- CMD …)") }
+        let lower: String
+        do {
+            lower = try Files.realPath(options.rootfs)
+        } catch {
+            throw fail("--rootfs \(options.rootfs): \(errnoText(error.errno))")
+        }
+        guard Files.isDirectory(lower) else { throw fail("--rootfs \(options.rootfs) is not a directory") }
+        let id = options.name ?? "sandbox-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        do { try ContainerID.validate(id) } catch { throw fail("--name: \(error.message)") }
+        if let report = options.report, report != "-" { _ = report }
+
+        let dir = try makeSandboxDir(id, base: options.tmpDir)
+        var mounted = false
+        defer { removeSandboxDir(dir, mounted: mounted) }
+
+        // The root: overlay (lower = rootfs) when possible, else the rootfs itself read-only.
+        var result = SandboxResult()
+        let merged = dir + "/rootfs"
+        do throws(SysError) {
+            for sub in ["upper", "work", "rootfs"] { try retrying("mkdir", path: dir + "/" + sub) { mkdir(dir + "/" + sub, 0o755) } }
+        } catch {
+            throw fail("\(error)")
+        }
+        if lower.contains(",") || lower.contains(":") {
+            result.overlay = false
+        } else if mount("overlay", merged, "overlay", 0, "lowerdir=\(lower),upperdir=\(dir)/upper,workdir=\(dir)/work") == 0 {
+            mounted = true
+        } else {
+            let e = errno
+            result.overlay = false
+            log.warning("sandbox: overlayfs unavailable (\(errnoText(e))); the root is a read-only bind of \(lower) instead")
+        }
+        if !result.overlay {
+            if options.exportChanges != nil { throw fail("--export-changes needs overlayfs, which is unavailable here") }
+            if mount(lower, merged, nil, UInt(MS_BIND | MS_REC), nil) != 0 { throw fail("bind \(lower): \(errnoText(errno))") }
+            mounted = true
+        }
+
+        // Caches: persistent dirs, created on first use.
+        let cacheBase = options.cacheDir ?? SandboxOptions.defaultCacheBase
+        for case let .cache(name, _) in options.mounts {
+            let path = cacheBase + "/" + name
+            if !Files.isDirectory(path) {
+                do { try Files.makeDirectories(path) } catch { throw fail("--cache \(name): \(error)") }
+                if options.uid != 0 || options.gid != 0 { _ = chown(path, options.uid, options.gid) }
+            }
+        }
+        for case let .bind(source, _, _) in options.mounts where !Files.exists(source) {
+            throw fail("mount source \(source) does not exist")
+        }
+
+        let spec = options.spec(rootReadOnly: options.readOnly || !result.overlay, cgroupNamespace: Cgroups.version == .v2,
+                                cacheHostPath: { cacheBase + "/" + $0 })
+        do {
+            try Files.writeAtomically(dir + "/config.json", Array(JSON.serialize(spec, pretty: true).utf8), mode: 0o600)
+        } catch {
+            throw fail("\(error)")
+        }
+        if options.noStdin {
+            let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { dup2(fd, 0); close(fd) }
+        }
+
+        try runSandboxed(id, bundle: dir, options, &result)
+
+        if let file = options.exportChanges {
+            do throws(SysError) {
+                let path = Files.absolute(file)
+                let fd = try retrying("create", path: path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+                defer { close(fd) }
+                let tar = TarWriter(fd: fd, path: path)
+                // The container is gone: unmount first so overlayfs has flushed everything into upper.
+                if mounted { umount2(merged, 0); mounted = false }
+                try LayerDiff.export(upper: dir + "/upper", to: tar)
+                try tar.finish()
+                result.exportedChanges = path
+            } catch {
+                throw fail("--export-changes: \(error)")
+            }
+        }
+        return result
+    }
+
+    /// create, start, wait (with the timeout), read the accounting, delete.
+    private func runSandboxed(_ id: String, bundle: String, _ options: SandboxOptions, _ result: inout SandboxResult) throws(HuskError) {
+        let launched: Launcher.Launched
+        do {
+            launched = try create(id, CreateOptions(bundle: bundle))
+        } catch {
+            throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)
+        }
+        defer {
+            close(launched.sync)
+            if launched.pidfd >= 0 { close(launched.pidfd) }
+        }
+        let record: ContainerRecord
+        let cgroup: (any CgroupManager)?
+        do throws(HuskError) {
+            record = try store.load(id)
+            cgroup = try? cgroups(of: record)
+        } catch {
+            try? delete(id, force: true)
+            throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
+        }
+        let oomBefore = cgroup?.oomKillCount()
+        let started = monotonicMs()
+        do throws(HuskError) {
+            try releaseInit(record)
+            var msg = husk_msg()
+            if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
+                throw Launcher.initError(msg)
+            }
+        } catch {
+            try? delete(id, force: true)
+            throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)
+        }
+
+        sandboxInit = launched.pid
+        let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+        for s in forwarded { signal(s) { sig in if sandboxInit > 0 { Glibc.kill(sandboxInit, sig) } } }
+        defer {
+            sandboxInit = 0
+            for s in forwarded { signal(s, SIG_DFL) }
+        }
+
+        // Wait, with the timeout: SIGTERM to every process of the sandbox (as timeout(1) signals
+        // its process group), then after the grace period SIGKILL to the whole cgroup.
+        var killAt: Int64? = nil
+        if let t = options.timeoutMs { killAt = started + Int64(t) }
+        var termSent = false
+        while true {
+            let now = monotonicMs()
+            let wait: Int32 = killAt.map { Int32(clamping: max(0, $0 - now)) } ?? -1
+            if launched.pidfd >= 0 {
+                if waitExit(pidfd: launched.pidfd, timeoutMs: wait) { break }
+            } else {
+                var raw: Int32 = 0
+                if waitpid(launched.pid, &raw, WNOHANG) == launched.pid { break }
+                usleep(10_000)
+                if killAt == nil || monotonicMs() < killAt! { continue }
+            }
+            guard let deadline = killAt, monotonicMs() >= deadline else { continue }
+            if !termSent {
+                termSent = true
+                result.timedOut = true
+                log.debug("sandbox \(id): timeout after \(options.timeoutMs ?? 0) ms, sending SIGTERM")
+                try? kill(id, signal: SIGTERM, all: true)
+                killAt = monotonicMs() + Int64(options.graceMs)
+            } else {
+                log.debug("sandbox \(id): grace period over, killing the cgroup")
+                try? kill(id, signal: SIGKILL, all: true)
+                killAt = nil
+            }
+        }
+        var raw: Int32 = 0
+        while waitpid(launched.pid, &raw, 0) < 0 && errno == EINTR {}
+        result.durationMs = monotonicMs() - started
+        let status = ExitStatus(raw: raw)
+        result.signal = status.signal
+
+        if let cgroup {
+            let stats = cgroup.stats()
+            result.cpuUserMs = stats.cpuUser.map { $0 / 1_000_000 }
+            result.cpuSystemMs = stats.cpuKernel.map { $0 / 1_000_000 }
+            if let m = stats.memory, m.max > 0 { result.memoryPeakBytes = m.max }
+            result.pidsPeak = cgroup.paths.lazy.compactMap { (try? Files.readString($0 + "/pids.peak")).flatMap { UInt64($0.filter(\.isNumber)) } }.first
+            if let before = oomBefore, let after = cgroup.oomKillCount() {
+                result.oomKilled = after > before
+            } else if status.signal == SIGKILL, let m = stats.memory {
+                result.oomKilled = m.failcnt > 0 && m.limit > 0 && m.max >= m.limit
+            }
+        }
+        do {
+            try delete(id, force: true)
+        } catch {
+            log.warning("sandbox \(id): cleanup failed: \(error.message)")
+        }
+        if result.timedOut {
+            result.exitCode = SandboxExit.timedOut
+        } else if result.oomKilled && status.code != 0 {
+            result.exitCode = SandboxExit.oomKilled
+        } else {
+            result.exitCode = status.code
+        }
+    }
+
+    /// `<base>/<id>`, mode 0700; base is --tmp-dir, else /var/lib/husk/sandboxes, else $TMPDIR or /tmp.
+    private func makeSandboxDir(_ id: String, base: String?) throws(HuskError) -> String {
+        var bases: [String] = []
+        if let base { bases = [Files.absolute(base)] } else {
+            bases = [SandboxOptions.defaultSandboxBase, (getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp") + "/husk-sandboxes"]
+        }
+        var last = ""
+        for b in bases {
+            do {
+                try Files.makeDirectories(b, mode: 0o700)
+                let dir = b + "/" + id
+                try retrying("mkdir", path: dir) { mkdir(dir, 0o700) }
+                return dir
+            } catch {
+                last = error.description
+            }
+        }
+        throw HuskError("sandbox: cannot make a temporary directory: \(last)", exitCode: SandboxExit.failure)
+    }
+
+    /// Unmounts the root (lazily if busy) and removes the dir; a root that stays mounted is
+    /// left in place rather than emptied through the mount.
+    private func removeSandboxDir(_ dir: String, mounted: Bool) {
+        let merged = dir + "/rootfs"
+        if mounted && umount2(merged, 0) != 0 && errno != EINVAL {
+            if umount2(merged, Int32(MNT_DETACH)) != 0 {
+                log.warning("sandbox: cannot unmount \(merged): \(errnoText(errno)); leaving \(dir)")
+                return
+            }
+        }
+        do {
+            try Files.removeTree(dir)
+        } catch {
+            log.warning("sandbox: cannot remove \(dir): \(error)")
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Cgroups
+import JSON
+import OCI
+
+/// What `husk sandbox` runs, and how: everything the command line says, already parsed.
+/// `spec()` turns it into the config.json of a throw-away bundle (policy only, no syscalls:
+/// unit-tested without root); Runtime+Sandbox.swift does the rest.
+public struct SandboxOptions: Sendable {
+    /// A mount the sandbox adds to the container.
+    public enum Mount: Sendable, Equatable {
+        case bind(source: String, destination: String, readOnly: Bool)
+        case tmpfs(destination: String, options: [String])
+        /// `--cache NAME:/path`: a persistent host dir `<cacheDir>/NAME`, reused across runs.
+        case cache(name: String, destination: String)
+    }
+
+    public var command: [String]
+    public var rootfs: String
+    public var readOnly = false
+    public var exportChanges: String?
+    public var mounts: [Mount] = []
+    public var memoryBytes: Int64?
+    public var cpus: Double?
+    public var pids: Int64?
+    public var ioWeight: UInt16?
+    public var timeoutMs: Int?
+    public var graceMs = 10_000
+    public var hostNetwork = false
+    /// `K=V` entries after the defaults; later ones win.
+    public var env: [String] = []
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var workdir = "/"
+    public var noStdin = false
+    /// `-` for stderr.
+    public var report: String?
+    /// The container ID (default `sandbox-<random>`).
+    public var name: String?
+    /// Where the throw-away dir goes (default /var/lib/husk/sandboxes, else $TMPDIR).
+    public var tmpDir: String?
+    /// Where `--cache` dirs live (default /var/lib/husk/caches).
+    public var cacheDir: String?
+
+    public static let defaultSandboxBase = "/var/lib/husk/sandboxes"
+    public static let defaultCacheBase = "/var/lib/husk/caches"
+    public static let cpuPeriod: UInt64 = 100_000
+
+    public init(command: [String], rootfs: String) {
+        self.command = command
+        self.rootfs = rootfs
+    }
+
+    /// The default capabilities, as `runc spec` writes them.
+    public static let capabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+
+    /// `PATH`, `HOME` and `TERM`, then the user's entries; a later `K=` replaces an earlier one.
+    public var environment: [String] {
+        var out: [String] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                             "HOME=" + (uid == 0 ? "/root" : "/"), "TERM=dumb"]
+        for e in env {
+            let key = e.prefix(while: { $0 != "=" })
+            out.removeAll { $0.prefix(while: { $0 != "=" }) == key }
+            out.append(e)
+        }
+        return out
+    }
+
+    /// linux.resources for the limits (devices: deny all but the defaults the runtime adds).
+    public var resources: JSONValue {
+        var r: JSONObject = ["devices": [["allow": false, "access": "rwm"]]]
+        if let memoryBytes { r["memory"] = ["limit": .int(memoryBytes)] }
+        if let cpus {
+            r["cpu"] = ["quota": .int(Int64((cpus * Double(Self.cpuPeriod)).rounded())), "period": .int(Self.cpuPeriod)]
+        }
+        if let pids { r["pids"] = ["limit": .int(pids)] }
+        if let ioWeight { r["blockIO"] = ["weight": .int(ioWeight)] }
+        return .object(r)
+    }
+
+    /// The limits as the report shows them.
+    public var limitsJSON: JSONValue {
+        var o = JSONObject()
+        o["memoryBytes"] = memoryBytes.map { .int($0) } ?? .null
+        o["cpus"] = cpus.map { .number(String($0)) } ?? .null
+        o["cpuQuotaUs"] = cpus.map { .int(Int64(($0 * Double(Self.cpuPeriod)).rounded())) } ?? .null
+        o["cpuPeriodUs"] = cpus.map { _ in .int(Self.cpuPeriod) } ?? .null
+        o["pids"] = pids.map { .int($0) } ?? .null
+        o["ioWeight"] = ioWeight.map { .int($0) } ?? .null
+        o["timeoutMs"] = timeoutMs.map { .int($0) } ?? .null
+        o["graceMs"] = .int(graceMs)
+        o["network"] = .string(hostNetwork ? "host" : "none")
+        o["readOnly"] = .bool(readOnly)
+        return .object(o)
+    }
+
+    /// The config.json of the sandbox's bundle: runc's default spec (capabilities, masked and
+    /// read-only paths, no_new_privs) with the default seccomp profile, root at `rootfs` in the
+    /// bundle, the options' mounts, limits and process. `cacheHostPath` maps a cache name to its dir.
+    public func spec(rootReadOnly: Bool, cgroupNamespace: Bool, cacheHostPath: (String) -> String) -> JSONValue {
+        guard case var .object(doc) = DefaultSpec.make(rootless: false, args: command, terminal: false,
+                                                       cgroupNamespace: cgroupNamespace, seccomp: true) else { return .null }
+        doc["root"] = ["path": "rootfs", "readonly": .bool(rootReadOnly)]
+        doc["hostname"] = "sandbox"
+        if var process = doc["process"]?.object {
+            process["env"] = .array(environment.map { .string($0) })
+            process["cwd"] = .string(workdir)
+            process["user"] = ["uid": .int(uid), "gid": .int(gid)]
+            doc["process"] = .object(process)
+        }
+        var mountList = doc["mounts"]?.array ?? []
+        for m in mounts {
+            switch m {
+            case let .bind(source, destination, readOnly):
+                mountList.append(["destination": .string(destination), "type": "bind", "source": .string(source),
+                                  "options": ["rbind", readOnly ? "ro" : "rw", "nosuid", "nodev"]])
+            case let .tmpfs(destination, options):
+                let opts = ["nosuid", "nodev"] + (options.contains(where: { $0.hasPrefix("mode=") }) ? [] : ["mode=1777"]) + options
+                mountList.append(["destination": .string(destination), "type": "tmpfs", "source": "tmpfs",
+                                  "options": .array(opts.map { .string($0) })])
+            case let .cache(name, destination):
+                mountList.append(["destination": .string(destination), "type": "bind", "source": .string(cacheHostPath(name)),
+                                  "options": ["rbind", "rw", "nosuid", "nodev"]])
+            }
+        }
+        doc["mounts"] = .array(mountList)
+        if var linux = doc["linux"]?.object {
+            linux["resources"] = resources
+            if hostNetwork, let namespaces = linux["namespaces"]?.array {
+                linux["namespaces"] = .array(namespaces.filter { $0.object?["type"]?.string != "network" })
+            }
+            doc["linux"] = .object(linux)
+        }
+        doc["annotations"] = ["org.husk.sandbox": "true"]
+        return .object(doc)
+    }
+
+    /// A cache name is one path component of letters, digits, `.`, `_`, `-` (not "." or "..").
+    public static func isValidCacheName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && name.utf8.count <= 128
+            && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+}
