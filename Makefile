@@ -35,7 +35,7 @@ CONFORMANCE_OUT    := .build-conformance
 # Debian packages the build, the examples, the tests and the benchmark need.
 # (The Swift toolchain itself is not an apt package: see README.md.)
 DEPS := libseccomp-dev libcap-dev pkg-config libc6-dev libstdc++-12-dev libgcc-12-dev \
-        binutils zlib1g-dev busybox-static runc crun valgrind jq time util-linux \
+        binutils zlib1g-dev libzstd-dev busybox-static runc crun valgrind jq time util-linux \
         iproute2 python3 ca-certificates podman conmon uidmap catatonit \
         golang-github-containers-common
 

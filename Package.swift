@@ -21,13 +21,18 @@ let package = Package(
         .target(name: "Cgroups", dependencies: ["JSON", "Sys", "CHusk"]),
         // Containers: state dir, launch plan, lifecycle verbs, hooks.
         .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "CHusk", "Seccomp", "Cgroups"]),
-        .executableTarget(name: "husk", dependencies: ["Runtime"]),
+        // SHA-256, gzip (zlib) and zstd (libzstd) streams, openat2 for unpacking inside a root.
+        .target(name: "CImages", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
+        // Content store, tar/pax unpacking with whiteouts, image import/export, snapshots, bundles.
+        .target(name: "Images", dependencies: ["JSON", "OCI", "Sys", "CImages"]),
+        .executableTarget(name: "husk", dependencies: ["Runtime", "Images"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "JSON", "Sys"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "CImages", "JSON"]),
         .testTarget(name: "IntegrationTests", dependencies: ["JSON", "OCI"]),
     ]
 )
