@@ -60,6 +60,8 @@ public struct SandboxResult: Sendable {
 
 /// The sandbox's init, for the handler that forwards signals (and the timeout).
 nonisolated(unsafe) private var sandboxInit: Int32 = 0
+/// The last signal husk received and forwarded (0: none); the wait loop then starts the grace period.
+nonisolated(unsafe) private var sandboxSignalled: Int32 = 0
 
 extension Runtime {
     /// Runs the sandbox; returns its exit code (see SandboxExit) and what happened. Setup
@@ -186,7 +188,13 @@ extension Runtime {
 
         sandboxInit = launched.pid
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
-        for s in forwarded { signal(s) { sig in if sandboxInit > 0 { Glibc.kill(sandboxInit, sig) } } }
+        sandboxSignalled = 0
+        for s in forwarded {
+            signal(s) { sig in
+                if sandboxInit > 0 { Glibc.kill(sandboxInit, sig) }
+                if sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT { sandboxSignalled = sig }
+            }
+        }
         defer {
             sandboxInit = 0
             for s in forwarded { signal(s, SIG_DFL) }
@@ -196,10 +204,18 @@ extension Runtime {
         // its process group), then after the grace period SIGKILL to the whole cgroup.
         var killAt: Int64? = nil
         if let t = options.timeoutMs { killAt = started + Int64(t) }
+        // A CI runner cancelling the job (SIGTERM/SIGINT to husk): forwarded to init at once; an
+        // init that ignores it (pid 1 of its namespace ignores unhandled signals) gets the cgroup
+        // SIGKILLed after the grace period.
         var termSent = false
         while true {
             let now = monotonicMs()
-            let wait: Int32 = killAt.map { Int32(clamping: max(0, $0 - now)) } ?? -1
+            if sandboxSignalled != 0 && !termSent {
+                termSent = true
+                log.debug("sandbox \(id): signal \(sandboxSignalled) forwarded; SIGKILL in \(options.graceMs) ms")
+                killAt = now + Int64(options.graceMs)
+            }
+            let wait: Int32 = min(250, killAt.map { Int32(clamping: max(0, $0 - now)) } ?? 250)
             if launched.pidfd >= 0 {
                 if waitExit(pidfd: launched.pidfd, timeoutMs: wait) { break }
             } else {
