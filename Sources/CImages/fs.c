@@ -46,3 +46,12 @@ int cimg_set_mtime(int dirfd, const char *name, int64_t sec, long nsec) {
     struct timespec ts[2] = {{.tv_sec = sec, .tv_nsec = nsec}, {.tv_sec = sec, .tv_nsec = nsec}};
     return utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
+
+int cimg_open_contained(int dirfd, const char *path, int flags) {
+    struct open_how how = {0};
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    long fd;
+    do { fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how); } while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+    return fd < 0 ? -errno : (int)fd;
+}

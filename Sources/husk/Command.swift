@@ -5,6 +5,8 @@ struct Context: Sendable {
     let runtime: Runtime
     let log: Logger
     let root: String
+    /// The image store (--storage, HUSK_STORAGE, /var/lib/husk).
+    var storage = "/var/lib/husk"
 }
 
 /// One husk verb: its options, usage text and body (one file per verb).

@@ -1,4 +1,6 @@
+import Images
 import Runtime
+import Sys
 
 /// Options shared by `create` and `run`, as runc spells them.
 let createOptions: [Arguments.Option] = [
@@ -34,14 +36,24 @@ let createCommand = Command(
 }
 
 let runCommand = Command(
-    name: "run", usage: "[options] CONTAINER_ID",
-    summary: "Create and start a container; in the foreground husk exits with the container's exit code.",
+    name: "run", usage: "[options] CONTAINER_ID | [options] IMAGE [COMMAND...]",
+    summary: "Create and start a container (from a bundle, or from an image in the store); in the foreground husk exits with the container's exit code.",
     options: createOptions + [
+        .init(names: ["rm"], takesValue: false, help: "image run: remove the container's rootfs when it exits"),
+        .init(names: ["env", "e"], takesValue: true, help: "image run: set an environment variable K=V (repeatable)"),
+        .init(names: ["cwd", "w"], takesValue: true, help: "image run: working directory"),
+        .init(names: ["name"], takesValue: true, help: "image run: container ID (default: random)"),
         .init(names: ["detach", "d"], takesValue: false, help: "do not wait for the container to exit"),
         .init(names: ["no-supervisor"], takesValue: false, help: "with -d: no husk supervisor, as runc (also HUSK_NO_SUPERVISOR=1)"),
         .init(names: ["log-max-size"], takesValue: true, help: "with -d: rotate container.log at this size (default 10m)"),
-    ]
+    ],
+    stopAtFirstPositional: true
 ) { args, ctx in
+    // Without --bundle, a first argument that names an image in the store runs that image.
+    if args.value("bundle") == nil, let first = args.positionals.first, Files.exists(ctx.storage + "/refs.json"),
+       let store = try? ContentStore(root: ctx.storage), let ref = try? store.resolve(first) {
+        return try runImage(ref, args, ctx)
+    }
     let id = try Command.positionals(args, "CONTAINER_ID", command: "run")[0]
     let options = try createOptionsFrom(args)
     if args.flag("detach") && wantsSupervisor(args, options) {

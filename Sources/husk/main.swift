@@ -1,4 +1,5 @@
 import Glibc
+import Images
 import Runtime
 
 // husk: a runc-compatible OCI runtime. Global options come first, then the verb:
@@ -7,13 +8,14 @@ import Runtime
 let version = "0.1.0"
 let commands = [createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand,
                 pauseCommand, resumeCommand, updateCommand, eventsCommand, listCommand, specCommand, featuresCommand,
-                waitCommand, logsCommand, psCommand, sandboxCommand]
+                waitCommand, logsCommand, psCommand, sandboxCommand, imageCommand]
 /// Verbs husk runs for itself, left out of the usage text.
 let hiddenCommands = [superviseCommand]
 
 let globalOptions: [Arguments.Option] = [
     .init(names: ["root"], takesValue: true, help: "state directory (default /run/husk)"),
     .init(names: ["log"], takesValue: true, help: "log file (default: stderr)"),
+    .init(names: ["storage"], takesValue: true, help: "image store (default $HUSK_STORAGE or /var/lib/husk)"),
     .init(names: ["log-format"], takesValue: true, help: "text (default) or json"),
     .init(names: ["debug"], takesValue: false, help: "log debug messages"),
     .init(names: ["systemd-cgroup"], takesValue: false, help: "use the systemd cgroup driver (not available yet)"),
@@ -85,7 +87,8 @@ func main() -> Int32 {
             throw HuskError("--systemd-cgroup: the systemd cgroup driver is not available in this husk")
         }
         let args = try Arguments(rest, options: command.options, command: verb, stopAtFirstPositional: command.stopAtFirstPositional)
-        let ctx = Context(runtime: Runtime(root: globals.value("root") ?? "/run/husk", log: log), log: log, root: globals.value("root") ?? "/run/husk")
+        var ctx = Context(runtime: Runtime(root: globals.value("root") ?? "/run/husk", log: log), log: log, root: globals.value("root") ?? "/run/husk")
+        ctx.storage = ContentStore.defaultRoot(globals.value("storage"))
         return try command.body(args, ctx)
     } catch let e as HuskError {
         report(e.message, log)

@@ -30,7 +30,9 @@ void cimg_decoder_close(struct cimg_decoder *d);
 // RESOLVE_NO_MAGICLINKS: `path` is resolved inside dirfd and no symlink is followed.
 // Returns an fd or -errno.
 int cimg_open_in_root(int dirfd, const char *path, int flags, mode_t mode);
-// O_PATH|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC and friends Swift does not name.
+// Like cimg_open_in_root, but symlinks are followed, inside dirfd only (reading an image layout).
+int cimg_open_contained(int dirfd, const char *path, int flags);
+// O_PATH, O_DIRECTORY, O_NOFOLLOW and friends Swift does not name.
 int cimg_o_path(void);
 int cimg_o_nofollow(void);
 int cimg_o_directory(void);
