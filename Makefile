@@ -39,7 +39,7 @@ DEPS := libseccomp-dev libcap-dev pkg-config libc6-dev libstdc++-12-dev libgcc-1
         iproute2 python3 ca-certificates podman conmon uidmap catatonit \
         golang-github-containers-common
 
-.PHONY: help deps build debug example bundle test bench conformance conformance-accept clean
+.PHONY: help deps build debug example bundle test test-cgroup-v2 bench conformance conformance-accept clean
 
 help:
 	@echo "make deps         install the Debian packages the build and tests need (apt, idempotent)"
@@ -47,6 +47,7 @@ help:
 	@echo "make debug        debug build                  -> $(BIN)/husk-debug"
 	@echo "make example      build, then run a busybox container (hostname, PID 1, ls /)"
 	@echo "make test         deps + build + swift test (HUSK_BINARY=$(CURDIR)/$(HUSK))"
+	@echo "make test-cgroup-v2  cgroup tests on real cgroup v2 (natively, or in ../shared/vm's guest)"
 	@echo "make bench        husk vs crun vs runc (ITERATIONS=$(ITERATIONS))"
 	@echo "make conformance  OCI runtime-tools suite on $(HUSK), compared with Tests/conformance/expected.tsv"
 	@echo "make clean        remove build outputs"
@@ -92,6 +93,11 @@ test: deps build
 	HUSK_BINARY=$(CURDIR)/$(HUSK) \
 	HUSK_BUNDLE_SCRIPT=$(CURDIR)/rootfs-examples/busybox/build.sh \
 	$(SWIFT) test $(SWIFTPM_FLAGS)
+
+# The cgroup tests on real cgroup v2 (natively, or in ../shared/vm's guest on a hybrid host).
+test-cgroup-v2: build
+	$(SWIFT) build --build-tests $(SWIFTPM_FLAGS)
+	Tests/vm/cgroup-v2.sh
 
 bench: deps build
 	$(PYTHON) Tests/bench/bench.py --husk $(HUSK) --iterations $(ITERATIONS) $(BENCH_FLAGS)

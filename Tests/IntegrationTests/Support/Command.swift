@@ -46,8 +46,11 @@ final class Child: @unchecked Sendable {
     private let started = Date()
     private var reaped: Int32?
 
+    /// `cwd`: where the command runs (tools like conmon drop files in their cwd; never the repo).
     init(_ argv: [String], stdin: String = "/dev/null", outputDir: String,
-         environment: [String: String]? = nil) throws {
+         environment: [String: String]? = nil, cwd: String? = nil) throws {
+        // glibc's posix_spawn_file_actions_addchdir_np is not visible from Swift: env -C does it.
+        let argv = cwd.map { ["/usr/bin/env", "-C", $0] + argv } ?? argv
         self.argv = argv
         let tag = "\(UInt64.random(in: 0...UInt64.max))"
         stdoutPath = "\(outputDir)/out-\(tag)"

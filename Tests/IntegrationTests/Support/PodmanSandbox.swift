@@ -145,7 +145,7 @@ final class PodmanSandbox: @unchecked Sendable {
     /// `podman args…` to completion.
     @discardableResult
     func podman(_ args: [String], timeout: Double = 30) async throws -> CommandResult {
-        let r = try await Child([Podman.binary!] + args, outputDir: ioDir, environment: environment)
+        let r = try await Child([Podman.binary!] + args, outputDir: ioDir, environment: environment, cwd: ioDir)
             .wait(timeout: timeout)
         noteContainers(in: r)
         return r
@@ -174,7 +174,7 @@ final class PodmanSandbox: @unchecked Sendable {
     /// A host command with this sandbox's podman environment (e.g. a pty driver running podman).
     @discardableResult
     func host(_ argv: [String], timeout: Double = 30) async throws -> CommandResult {
-        let r = try await Child(argv, outputDir: ioDir, environment: environment).wait(timeout: timeout)
+        let r = try await Child(argv, outputDir: ioDir, environment: environment, cwd: ioDir).wait(timeout: timeout)
         noteContainers(in: r)
         return r
     }
@@ -249,7 +249,7 @@ final class PodmanSandbox: @unchecked Sendable {
     }
 
     private func syncPodman(_ args: [String], timeout: Double = 30) -> CommandResult {
-        guard let c = try? Child([Podman.binary!] + args, outputDir: ioDir, environment: environment) else {
+        guard let c = try? Child([Podman.binary!] + args, outputDir: ioDir, environment: environment, cwd: ioDir) else {
             return CommandResult(argv: args, status: -1, stdout: "", stderr: "spawn failed", timedOut: false, elapsed: 0)
         }
         return c.waitSync(timeout: timeout)
