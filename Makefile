@@ -26,6 +26,9 @@ EXAMPLE_BUNDLE := rootfs-examples/out/example
 EXAMPLE_ARGS   := ["sh","-c","echo hostname: $$(hostname); echo pid: $$$$; ls /"]
 
 ITERATIONS  ?= 30
+# Tests at once: dozens of containers creating and removing v1 cgroups in parallel serialize
+# in the kernel (cgroup_mutex) and blow the tests' time limits on 2 cores; 4 keeps CI steady.
+TEST_WIDTH  ?= 4
 BENCH_FLAGS ?=
 
 CONFORMANCE_SCRIPT ?= $(abspath $(CURDIR)/../shared/conformance/run-validation.sh)
@@ -92,6 +95,7 @@ example: deps build
 test: deps build
 	HUSK_BINARY=$(CURDIR)/$(HUSK) \
 	HUSK_BUNDLE_SCRIPT=$(CURDIR)/rootfs-examples/busybox/build.sh \
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \
 	$(SWIFT) test $(SWIFTPM_FLAGS)
 
 # The cgroup tests on real cgroup v2 (natively, or in ../shared/vm's guest on a hybrid host).
