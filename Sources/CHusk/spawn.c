@@ -17,6 +17,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+// More than any config can list (eight namespace types); joins beyond it fail with E2BIG.
+#define HUSK_MAX_JOINS 32
+
 _Static_assert(HUSK_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
 _Static_assert(HUSK_CLONE_NEWUTS == CLONE_NEWUTS, "CLONE_NEWUTS");
 _Static_assert(HUSK_CLONE_NEWIPC == CLONE_NEWIPC, "CLONE_NEWIPC");
@@ -166,14 +169,21 @@ static void intermediate_main(const struct husk_plan *p) {
     // Before setns: the paths are the host's /sys/fs/cgroup, not the container's view.
     // The real child inherits the cgroup.
     join_cgroups(p);
+    // Open every namespace before joining any (as runc's nsexec does): the paths are the
+    // host's /proc/PID/ns/*, and once the mount namespace is joined, /proc is the container's,
+    // where PID does not exist (engines list "mount" before "network").
+    int fds[HUSK_MAX_JOINS];
+    if (p->n_joins > HUSK_MAX_JOINS) child_fail(p, "open namespace", E2BIG, "linux.namespaces");
+    for (int i = 0; i < p->n_joins; i++) {
+        fds[i] = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) child_fail(p, "open namespace", errno, p->joins[i].path);
+    }
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < p->n_joins; i++) {
             const struct husk_join_ns *j = &p->joins[i];
             if ((pass == 0) != (j->type == CLONE_NEWUSER)) continue; // the user namespace first
-            int fd = open(j->path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) child_fail(p, "open namespace", errno, j->path);
-            if (setns(fd, j->type) < 0) child_fail(p, "setns", errno, j->path);
-            close(fd);
+            if (setns(fds[i], j->type) < 0) child_fail(p, "setns", errno, j->path);
+            close(fds[i]);
         }
     }
     struct clone_args a;

@@ -31,6 +31,26 @@ struct ExecTests {
         }
     }
 
+    /// containerd's default spec lists "mount" before "network": exec must open every
+    /// /proc/PID/ns/* before joining the mount namespace, where the host's PID is not in /proc.
+    @Test func joinsWhenMountIsListedBeforeOtherNamespaces() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let b = try sb.bundle {
+            $0.args = ["sleep", "60"]
+            $0.json["hostname"] = "mount-first"
+            $0.namespaces = ["pid", "ipc", "uts", "mount", "network"].map { ["type": $0] }
+        }
+        let id = sb.newID("exec-order")
+        let run = try await sb.husk(["run", "-d", "--bundle", b.path, id])
+        #expect(run.status == 0, "\(run)")
+        let initPid = try #require(try await sb.state(id)?["pid"] as? Int)
+        let r = try await sb.husk(["exec", id, "sh", "-c", "hostname; readlink /proc/self/ns/net"])
+        #expect(r.status == 0, "\(r)")
+        let want = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPid)/ns/net")
+        #expect(r.stdout == "mount-first\n\(want)\n", "\(r)")
+    }
+
     @Test func seesTheContainersRootAndPid() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
