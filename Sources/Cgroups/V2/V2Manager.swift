@@ -5,8 +5,8 @@ import Sys
 
 /// The cgroup v2 driver: one leaf directory in the unified hierarchy.
 ///
-/// Device rules (`linux.resources.devices`) are not enforced on v2 yet: that needs an eBPF
-/// BPF_CGROUP_DEVICE program (future work). Containers only see the device nodes husk creates in /dev.
+/// Device rules (`linux.resources.devices`, plus runc's default allows) become an eBPF
+/// BPF_CGROUP_DEVICE program attached to the leaf at create (V2Devices); update leaves it alone, as runc.
 struct V2Manager: CgroupManager {
     /// The cgroup2 mount point.
     let root: String
@@ -45,6 +45,7 @@ struct V2Manager: CgroupManager {
         do {
             try enableControllers(V2Plan.controllers(resources))
             try V2Plan.apply(resources, leaf)
+            if let rules = resources.devices { try V2Devices.apply(rules, leaf) }
         } catch {
             for dir in created.reversed() { rmdir(dir) }
             throw error
