@@ -136,6 +136,13 @@ static void child_main(const struct husk_plan *p) {
         if (hk_write_file("/proc/self/oom_score_adj", v, hk_strlen(v)) < 0)
             child_fail(p, "write oom_score_adj", errno, "process.oomScoreAdj");
     }
+    // CVE-2019-5736 in a new user namespace: dumpable until now (the parent wrote our maps,
+    // we wrote /proc/self), non-dumpable from here until execve. Rootless, container root is
+    // the invoking user, who may own the husk binary: a process exec'd into the created
+    // container must not reach it through /proc/1/exe. Our mm still belongs to the initial
+    // user namespace, so only CAP_SYS_PTRACE there passes the ptrace check.
+    if (p->need_idmap && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        child_fail(p, "make non-dumpable", errno, "PR_SET_DUMPABLE");
     if (p->rootfs && !p->chroot_only) child_prepare_rootfs(p);
     set_names(p);
     if (p->wait_go_for_hooks) {
@@ -232,9 +239,9 @@ pid_t husk_spawn(const struct husk_plan *p, int *pidfd_out) {
         // until `start`: any process exec'd into the container meanwhile (same uid, same
         // capabilities, same pid namespace) could otherwise open /proc/1/exe, keep an O_PATH
         // handle on the host's husk binary and reopen it for writing once husk has exited.
-        // Init in a new user namespace stays dumpable: the parent must write its uid/gid maps
-        // and it writes its own /proc/self files after becoming root there; its container
-        // root is an unprivileged host uid that cannot write the root-owned husk binary.
+        // Init in a new user namespace stays dumpable for now: the parent must write its
+        // uid/gid maps and it writes its own /proc/self files after becoming root there;
+        // child_main makes it non-dumpable right after those writes.
         if (p->non_dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
             child_fail(p, "make non-dumpable", errno, "PR_SET_DUMPABLE");
         if (direct) child_main(p);

@@ -73,7 +73,7 @@ final class CPlan {
         raw.gid = plan.gid
         raw.groups = array(plan.additionalGids)
         raw.n_groups = Int32(plan.additionalGids.count)
-        raw.set_groups = 1
+        raw.set_groups = plan.skipSetgroups ? 0 : 1
         raw.umask = plan.umask
         raw.rlimits = array(plan.rlimits.map {
             husk_rlimit(name: string($0.name), resource: $0.resource, soft: $0.soft, hard: $0.hard)

@@ -18,6 +18,8 @@ public struct ContainerRecord: Sendable {
     public var cgroupsPath: String? = nil
     /// /proc/self/cgroup of the husk that created it (relative cgroupsPath resolves against it).
     public var creatorCgroup: String? = nil
+    /// Made without a cgroup (rootless): no cgroup to kill, freeze or remove.
+    public var noCgroup = false
     /// The `husk supervise` process watching init (`run -d`), with its /proc start time;
     /// nil when an engine's shim or a foreground `run` watches it instead.
     public var supervisorPid: Int32? = nil
@@ -38,6 +40,7 @@ public struct ContainerRecord: Sendable {
         o["annotations"] = .object(JSONObject(annotations.map { ($0.0, JSONValue.string($0.1)) }))
         if let cgroupsPath { o["cgroupsPath"] = .string(cgroupsPath) }
         if let creatorCgroup { o["creatorCgroup"] = .string(creatorCgroup) }
+        if noCgroup { o["noCgroup"] = .bool(true) }
         if let supervisorPid { o["supervisorPid"] = .int(supervisorPid) }
         if let supervisorStartTime { o["supervisorStartTime"] = .int(supervisorStartTime) }
         return .object(o)
@@ -70,6 +73,7 @@ public struct ContainerRecord: Sendable {
         self.annotations = (o["annotations"]?.object?.pairs ?? []).compactMap { p in p.value.string.map { (p.key, $0) } }
         self.cgroupsPath = o["cgroupsPath"]?.string
         self.creatorCgroup = o["creatorCgroup"]?.string
+        if case .bool(true)? = o["noCgroup"] { self.noCgroup = true }
         self.supervisorPid = o["supervisorPid"]?.int32
         self.supervisorStartTime = o["supervisorStartTime"]?.uint64
     }

@@ -66,6 +66,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var newUserNamespace: Bool { cloneFlags & UInt64(HuskNamespace.user.flag) != 0 }
     public var uidMappings: [IDMapping] = []
     public var gidMappings: [IDMapping] = []
+    /// setgroups is denied in the user namespace (rootless, gid_map written by husk): never call it.
+    public var skipSetgroups = false
 
     // rootfs
     public var rootfs: String?

@@ -119,7 +119,10 @@ public struct Launcher {
         func render(_ maps: [IDMapping]) -> String {
             maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
         }
-        for (file, maps, field) in [("uid_map", plan.uidMappings, "linux.uidMappings"), ("gid_map", plan.gidMappings, "linux.gidMappings")] {
+        if Rootless.active {
+            try Rootless.writeMaps(pid: launched.pid, uid: plan.uidMappings, gid: plan.gidMappings)
+        }
+        for (file, maps, field) in [("uid_map", plan.uidMappings, "linux.uidMappings"), ("gid_map", plan.gidMappings, "linux.gidMappings")] where !Rootless.active {
             let path = "/proc/\(launched.pid)/\(file)"
             do {
                 try Files.write(path, render(maps), flags: O_WRONLY)

@@ -36,6 +36,7 @@ public struct PlanBuilder {
         plan.rootfsPropagation = try propagation(linux.rootfsPropagation)
         let ownCgroupNS = plan.cloneFlags & UInt64(HuskNamespace.cgroup.flag) != 0
         for (i, m) in spec.mounts.enumerated() { plan.mounts += try mounts(m, index: i, cgroupNamespace: ownCgroupNS) }
+        if plan.newUserNamespace { plan.mounts = plan.mounts.map { Self.inUserNamespace($0, plan) } }
         for (i, d) in linux.devices.enumerated() { plan.devices.append(try device(d, index: i)) }
         plan.maskedPaths = linux.maskedPaths
         plan.readonlyPaths = linux.readonlyPaths
@@ -164,6 +165,34 @@ public struct PlanBuilder {
             out.data = opts.data.isEmpty ? nil : opts.data
         }
         return [out]
+    }
+
+    /// What a new user namespace changes, as runc does: sysfs cannot be mounted without a
+    /// network namespace of that user namespace, so /sys is bound (rbind) instead; devpts and
+    /// mqueue options naming a gid/uid that is not mapped (`gid=5` for a rootless user) are
+    /// dropped, or the mount would fail with EINVAL.
+    static func inUserNamespace(_ m: LaunchPlan.Mount, _ plan: LaunchPlan) -> LaunchPlan.Mount {
+        var out = m
+        if !m.bind, m.fstype == "sysfs", plan.cloneFlags & UInt64(HuskNamespace.network.flag) == 0 {
+            out.bind = true
+            out.source = "/sys"
+            out.fstype = nil
+            out.data = nil
+            out.flags = MountFlag.bind | MountFlag.recursive | m.flags
+            return out
+        }
+        if !m.bind, m.fstype == "devpts" || m.fstype == "mqueue", let data = m.data {
+            func mapped(_ id: UInt32, _ maps: [IDMapping]) -> Bool {
+                maps.contains { UInt64($0.containerID) <= UInt64(id) && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }
+            }
+            let kept = data.split(separator: ",").filter { opt in
+                if opt.hasPrefix("gid="), let id = UInt32(opt.dropFirst(4)) { return mapped(id, plan.gidMappings) }
+                if opt.hasPrefix("uid="), let id = UInt32(opt.dropFirst(4)) { return mapped(id, plan.uidMappings) }
+                return true
+            }
+            out.data = kept.isEmpty ? nil : kept.joined(separator: ",")
+        }
+        return out
     }
 
     /// A `cgroup` mount: cgroup2 on a v2 host; on v1/hybrid hosts a tmpfs holding read-only

@@ -14,7 +14,8 @@ extension Runtime {
     /// The cgroup of an existing container, found the way create placed it (relative paths
     /// resolve against the creating husk's cgroup, whichever cgroup this command runs in).
     func cgroups(of record: ContainerRecord) throws(HuskError) -> any CgroupManager {
-        try cgroups(id: record.id, cgroupsPath: record.cgroupsPath, procCgroup: record.creatorCgroup)
+        if record.noCgroup { return NoCgroupManager() }
+        return try cgroups(id: record.id, cgroupsPath: record.cgroupsPath, procCgroup: record.creatorCgroup)
     }
 
     /// Creates the cgroup with the config's limits and wires it into the launch plan:

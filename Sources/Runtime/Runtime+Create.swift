@@ -31,11 +31,16 @@ extension Runtime {
         let (spec, configBytes) = try loadSpec(bundle: bundle)
         let rootfs = try resolveRootfs(spec, bundle: bundle)
         let creatorCgroup = Cgroups.ownCgroupText()
-        let manager = try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup)
+        // Rootless: no cgroup at all (limits are refused, see Rootless).
+        let rootless = Rootless.active
+        if rootless { try Rootless.checkResources(spec.linux?.resources) }
+        let manager: any CgroupManager = rootless ? NoCgroupManager()
+            : try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup)
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
         builder.containerCgroupPaths = manager.paths
         var plan = try builder.build()
+        if rootless { try Rootless.check(&plan) }
         var relay: TerminalRelay? = nil
         if plan.terminal && options.consoleSocket == nil && options.relayTerminal { relay = try TerminalRelay() }
         if plan.terminal && options.consoleSocket == nil && relay == nil {
@@ -65,6 +70,7 @@ extension Runtime {
                                          annotations: spec.annotations.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) })
             record.cgroupsPath = spec.linux?.cgroupsPath
             record.creatorCgroup = creatorCgroup
+            record.noCgroup = rootless
             if options.supervised {
                 record.supervisorPid = getpid()
                 record.supervisorStartTime = Processes.startTime(of: getpid())
@@ -153,7 +159,10 @@ extension Runtime {
         if plan.newUserNamespace {
             let uid = plan.uidMappings.first(where: { $0.containerID == 0 })?.hostID ?? 0
             let gid = plan.gidMappings.first(where: { $0.containerID == 0 })?.hostID ?? 0
-            if chown(fifo, uid, gid) != 0 { throw HuskError(SysError("chown", path: fifo), stage: "state dir") }
+            // An unprivileged user cannot give it to a subordinate uid: mode 0622 lets that one write.
+            if chown(fifo, uid, gid) != 0 && !(Rootless.active && errno == EPERM) {
+                throw HuskError(SysError("chown", path: fifo), stage: "state dir")
+            }
         }
         chmod(fifo, 0o622)
         do {

@@ -16,16 +16,35 @@ public struct StateStore: Sendable {
     /// Makes the container's directory; fails if the ID is taken (mkdir is the atomic claim).
     public func claim(_ id: String) throws(HuskError) -> String {
         do {
-            try Files.makeDirectories(root, mode: 0o711)
+            try Files.makeDirectories(root, mode: geteuid() == 0 ? 0o711 : 0o700)
         } catch {
             throw HuskError(error, stage: "state dir")
         }
+        try checkPrivateRoot()
         let dir = directory(of: id)
         if mkdir(dir, 0o711) != 0 {
             if errno == EEXIST { throw HuskError("container \"\(id)\" already exists (state in \(dir))") }
             throw HuskError(SysError("mkdir", path: dir), stage: "state dir")
         }
         return dir
+    }
+
+    /// For an unprivileged user the root (by default /tmp/husk-$UID when there is no
+    /// $XDG_RUNTIME_DIR) must be a directory of that user that nobody else can write: another
+    /// user who made it first could plant state naming any of the user's processes.
+    func checkPrivateRoot() throws(HuskError) {
+        let me = geteuid()
+        guard me != 0 else { return }
+        var st = stat()
+        guard lstat(root, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw HuskError(SysError("lstat", path: root), stage: "state dir")
+        }
+        if (st.st_mode & S_IFMT) != S_IFDIR || st.st_uid != me || st.st_mode & 0o022 != 0 {
+            throw HuskError("state root \(root) is not a private directory of yours (uid \(me)): it is "
+                + ((st.st_mode & S_IFMT) != S_IFDIR ? "not a directory" : "owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8))")
+                + "; refusing to keep container state there (pass --root, or set XDG_RUNTIME_DIR)")
+        }
     }
 
     public func save(_ record: ContainerRecord) throws(HuskError) {
@@ -39,6 +58,7 @@ public struct StateStore: Sendable {
 
     public func load(_ id: String) throws(HuskError) -> ContainerRecord {
         try ContainerID.validate(id)
+        try checkPrivateRoot()
         let path = directory(of: id) + "/state.json"
         let bytes: [UInt8]
         do {

@@ -13,7 +13,7 @@ let commands = [createCommand, startCommand, runCommand, execCommand, stateComma
 let hiddenCommands = [superviseCommand]
 
 let globalOptions: [Arguments.Option] = [
-    .init(names: ["root"], takesValue: true, help: "state directory (default /run/husk)"),
+    .init(names: ["root"], takesValue: true, help: "state directory (default /run/husk; not root: $XDG_RUNTIME_DIR/husk)"),
     .init(names: ["log"], takesValue: true, help: "log file (default: stderr)"),
     .init(names: ["storage"], takesValue: true, help: "image store (default $HUSK_STORAGE or /var/lib/husk)"),
     .init(names: ["log-format"], takesValue: true, help: "text (default) or json"),
@@ -87,7 +87,8 @@ func main() -> Int32 {
             throw HuskError("--systemd-cgroup: the systemd cgroup driver is not available in this husk")
         }
         let args = try Arguments(rest, options: command.options, command: verb, stopAtFirstPositional: command.stopAtFirstPositional)
-        var ctx = Context(runtime: Runtime(root: globals.value("root") ?? "/run/husk", log: log), log: log, root: globals.value("root") ?? "/run/husk")
+        let root = globals.value("root") ?? Rootless.defaultStateRoot()
+        var ctx = Context(runtime: Runtime(root: root, log: log), log: log, root: root)
         ctx.storage = ContentStore.defaultRoot(globals.value("storage"))
         return try command.body(args, ctx)
     } catch let e as HuskError {
