@@ -18,6 +18,7 @@ extension Runtime {
         }
         try releaseInit(record)
         if let hooks = savedSpec(of: id)?.hooks, !hooks.poststart.isEmpty {
+            waitForExec(record)
             HookRunner.runWarning(hooks.poststart, kind: "poststart", state: stateBytes(record, .running), log: log, id: id)
         }
     }
@@ -47,5 +48,16 @@ extension Runtime {
         var byte: UInt8 = 0
         _ = read(fifo, &byte, 1)
         unlink(fifoPath)
+    }
+
+    /// poststart hooks run after the user's process has been executed (runtime-spec). Init is
+    /// named "husk-init" until execve (spawn.c), so its comm changing means it has exec'd.
+    /// Bounded: startContainer hooks run in between and may be slow.
+    func waitForExec(_ record: ContainerRecord, timeoutMs: Int = 5_000) {
+        for _ in 0..<(timeoutMs / 2) {
+            guard let comm = try? Files.readString("/proc/\(record.pid)/comm") else { return }
+            if comm != "husk-init\n" { return }
+            usleep(2_000)
+        }
     }
 }
