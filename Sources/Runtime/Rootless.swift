@@ -28,6 +28,14 @@ public enum Rootless {
         return "/tmp/husk-\(uid)"
     }
 
+    /// /sys/fs/cgroup + the `0::PATH` line of /proc/self/cgroup (nil without one).
+    static func ownCgroupV2Path(_ procCgroup: String?) -> String? {
+        guard let line = procCgroup?.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return nil }
+        let path = line.dropFirst(3)
+        let full = "/sys/fs/cgroup" + (path == "/" ? "" : String(path))
+        return Files.isDirectory(full) ? full : nil
+    }
+
     // MARK: checks at create
 
     /// `linux.resources` may carry nothing but device rules (in a user namespace no device

@@ -39,6 +39,11 @@ extension Runtime {
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
         builder.containerCgroupPaths = manager.paths
+        // Rootless on cgroup v2 without a cgroup namespace: a `cgroup` mount binds the caller's
+        // own cgroup read-only (a fresh cgroup2 mount needs the initial user namespace).
+        if rootless, builder.hostCgroups.unified, let own = Rootless.ownCgroupV2Path(creatorCgroup) {
+            builder.containerCgroupPaths = [own]
+        }
         var plan = try builder.build()
         if rootless { try Rootless.check(&plan) }
         var relay: TerminalRelay? = nil

@@ -47,6 +47,14 @@ extension Runtime {
         let builder = PlanBuilder(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
         var plan = try builder.buildExec(process: process, initPid: record.pid)
         plan.cgroupProcs = try cgroups(of: record).paths.map { $0 + "/cgroup.procs" }
+        // A user namespace whose gid_map was written without newgidmap (rootless) has
+        // setgroups denied: calling it would fail.
+        if (try? Files.readString("/proc/\(record.pid)/setgroups"))?.hasPrefix("deny") == true {
+            if !plan.additionalGids.isEmpty {
+                throw HuskError("exec: additional groups: setgroups is denied in the container's user namespace (a single own-gid mapping)")
+            }
+            plan.skipSetgroups = true
+        }
 
         var consoleFD: Int32 = -1
         defer { if consoleFD >= 0 { close(consoleFD) } }

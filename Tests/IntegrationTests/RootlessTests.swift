@@ -110,6 +110,16 @@ final class RootlessUser {
         try writeConfig(json)
     }
 
+    /// The user's first range in /etc/subuid or /etc/subgid.
+    static func range(in file: String, for name: String) -> (start: Int, count: Int)? {
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":")
+            if f.count == 3, f[0] == name, let start = Int(f[1]), let count = Int(f[2]) { return (start, count) }
+        }
+        return nil
+    }
+
     /// The pids of processes running as the user.
     func processes() -> [Int32] {
         let fm = FileManager.default
@@ -208,6 +218,50 @@ struct RootlessTests {
         user.cleanup()
         #expect(getpwnam(user.name) == nil, "user \(user.name) not removed")
         #expect(!FileManager.default.fileExists(atPath: user.dir))
+    }
+
+    /// Ranges delegated in /etc/subuid and /etc/subgid (useradd gives a new user one) are
+    /// mapped through newuidmap/newgidmap; with gid 5 mapped, devpts keeps `gid=5`. `run -d`
+    /// and `exec` into the running container work too.
+    @Test(.enabled(if: access("/usr/bin/newuidmap", X_OK) == 0 && access("/usr/bin/newgidmap", X_OK) == 0,
+                   "needs newuidmap/newgidmap (package uidmap)"))
+    func subordinateRangesThroughNewuidmap() async throws {
+        guard !Harness.isReference else { return }
+        let user = try RootlessUser()
+        defer { user.cleanup() }
+        guard let sub = RootlessUser.range(in: "/etc/subuid", for: user.name),
+              let subg = RootlessUser.range(in: "/etc/subgid", for: user.name) else {
+            Issue.record("useradd gave \(user.name) no /etc/subuid or /etc/subgid range (SUB_UID_COUNT=0 in /etc/login.defs?)")
+            return
+        }
+        try await user.specRootless { json in
+            var linux = json["linux"] as? [String: Any] ?? [:]
+            linux["uidMappings"] = [["containerID": 0, "hostID": Int(user.uid), "size": 1],
+                                    ["containerID": 1, "hostID": sub.start, "size": min(sub.count, 65536)]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": Int(user.gid), "size": 1],
+                                    ["containerID": 1, "hostID": subg.start, "size": min(subg.count, 65536)]]
+            json["linux"] = linux
+            var mounts = json["mounts"] as? [[String: Any]] ?? []
+            for i in mounts.indices where mounts[i]["destination"] as? String == "/dev/pts" {
+                mounts[i]["options"] = (mounts[i]["options"] as? [String] ?? []) + ["gid=5"]
+            }
+            json["mounts"] = mounts
+            var process = json["process"] as? [String: Any] ?? [:]
+            process["args"] = ["sleep", "300"]
+            json["process"] = process
+        }
+        let id = "rl-sub-\(getpid())"
+        let run = try await user.husk(["run", "-d", id])
+        #expect(run.status == 0, "\(run)")
+        let exec = try await user.husk(["exec", id, "sh", "-c",
+            "cat /proc/self/uid_map; grep ' /dev/pts ' /proc/self/mountinfo | grep -c gid=$((\(subg.start) + 4))"])
+        #expect(exec.status == 0, "\(exec)")
+        let lines = exec.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines == ["0 \(user.uid) 1", "1 \(sub.start) \(min(sub.count, 65536))", "1"], "\(exec)")
+        let delete = try await user.husk(["delete", "--force", id])
+        #expect(delete.status == 0, "\(delete)")
+        #expect(await Harness.poll(timeout: 10) { user.processes().isEmpty }, "processes left: \(user.processes())")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) ?? []).isEmpty)
     }
 
     /// Resource limits cannot be applied without a cgroup: refused with the reason, nothing made.
