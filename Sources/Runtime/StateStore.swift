@@ -45,6 +45,15 @@ public struct StateStore: Sendable {
                 + ((st.st_mode & S_IFMT) != S_IFDIR ? "not a directory" : "owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8))")
                 + "; refusing to keep container state there (pass --root, or set XDG_RUNTIME_DIR)")
         }
+        // Whoever may rename entries of the parent could swap the root for their own.
+        let trimmed = root.hasSuffix("/") ? String(root.dropLast()) : root
+        let parent = trimmed.lastIndex(of: "/").map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
+        var pst = stat()
+        if lstat(parent, &pst) == 0, (pst.st_uid != me && pst.st_uid != 0)
+            || (pst.st_mode & 0o022 != 0 && pst.st_mode & S_ISVTX == 0) {
+            throw HuskError("state root \(root) is in \(parent), which others may change (owner uid \(pst.st_uid), mode "
+                + "\(String(pst.st_mode & 0o7777, radix: 8))); refusing to keep container state there (pass --root, or set XDG_RUNTIME_DIR)")
+        }
     }
 
     public func save(_ record: ContainerRecord) throws(HuskError) {

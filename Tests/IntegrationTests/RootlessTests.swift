@@ -77,11 +77,12 @@ final class RootlessUser {
     }
 
     /// husk as the user (argv after the binary), with XDG_RUNTIME_DIR and no --root.
-    func husk(_ args: [String], timeout: Double = 30) async throws -> CommandResult {
+    /// Without `xdg`, no XDG_RUNTIME_DIR (the /run/user/UID or /tmp/husk-UID fallback).
+    func husk(_ args: [String], xdg useXDG: Bool = true, timeout: Double = 30) async throws -> CommandResult {
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        if useXDG { env["XDG_RUNTIME_DIR"] = xdg }
         let child = try Child(["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", husk] + args,
-                              outputDir: dir + "/out",
-                              environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "XDG_RUNTIME_DIR": xdg],
-                              cwd: bundle)
+                              outputDir: dir + "/out", environment: env, cwd: bundle)
         return await child.wait(timeout: timeout)
     }
 
@@ -152,7 +153,7 @@ final class RootlessUser {
             if (try? captureStatus(["/usr/sbin/userdel", name]))?.status == 0 { break }
             usleep(300_000)
         }
-        _ = try? captureStatus(["/bin/rm", "-rf", dir])
+        _ = try? captureStatus(["/bin/rm", "-rf", dir, "/tmp/husk-\(uid)"])
     }
 
     private func captureStatus(_ argv: [String]) throws -> CommandResult {
@@ -262,6 +263,33 @@ struct RootlessTests {
         #expect(delete.status == 0, "\(delete)")
         #expect(await Harness.poll(timeout: 10) { user.processes().isEmpty }, "processes left: \(user.processes())")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) ?? []).isEmpty)
+    }
+
+    /// Without XDG_RUNTIME_DIR (and no /run/user/UID) the state goes to /tmp/husk-UID, mode
+    /// 0700; one that someone else made first is refused, not used.
+    @Test func fallbackStateRootIsPrivate() async throws {
+        guard !Harness.isReference else { return }
+        let user = try RootlessUser()
+        defer { user.cleanup() }
+        guard !FileManager.default.fileExists(atPath: "/run/user/\(user.uid)") else { return }
+        try await user.specRootless { json in
+            var process = json["process"] as? [String: Any] ?? [:]
+            process["args"] = ["true"]
+            json["process"] = process
+        }
+        let fallback = "/tmp/husk-\(user.uid)"
+        // Planted by root (standing in for another user): refused.
+        #expect(mkdir(fallback, 0o777) == 0)
+        chmod(fallback, 0o777)
+        let refused = try await user.husk(["run", "rl-tmp"], xdg: false)
+        #expect(refused.status != 0, "\(refused)")
+        #expect(refused.stderr.contains("is not a private directory of yours"), "\(refused)")
+        rmdir(fallback)
+        let run = try await user.husk(["run", "rl-tmp"], xdg: false)
+        #expect(run.status == 0, "\(run)")
+        var st = stat()
+        #expect(lstat(fallback, &st) == 0 && st.st_uid == user.uid && st.st_mode & 0o777 == 0o700)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: fallback)) ?? ["?"]).isEmpty)
     }
 
     /// Resource limits cannot be applied without a cgroup: refused with the reason, nothing made.
