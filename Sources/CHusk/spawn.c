@@ -79,7 +79,10 @@ static void wait_for_start(const struct husk_plan *p) {
 // hold host fds (the state dir, the sync socket); a cwd such as /proc/self/fd/N would follow
 // one of them and leave the process working in a host directory (CVE-2024-21626). The kernel's
 // getcwd says "(unreachable)…" for a directory not below our root.
-static void enter_cwd(const struct husk_plan *p) {
+// Runs before seccomp is loaded (a profile may deny getcwd, as the OCI suite's does) and
+// before the user switch; the cwd is entered again as the user afterwards. Nothing in the
+// container runs yet, so the path resolves the same way both times.
+static void check_cwd(const struct husk_plan *p) {
     if (chdir(p->cwd) < 0) child_fail(p, "chdir", errno, p->cwd);
     char buf[4096];
     long n = syscall(SYS_getcwd, buf, sizeof(buf));
@@ -161,9 +164,10 @@ static void child_main(const struct husk_plan *p) {
     char exe[4096];
     child_resolve_executable(p, exe, sizeof(exe));
     umask(p->umask >= 0 ? (mode_t)p->umask : inherited_umask);
+    if (p->cwd) check_cwd(p);
     if (!p->no_new_privs) child_load_seccomp(p);
     child_become_user(p);
-    if (p->cwd) enter_cwd(p);
+    if (p->cwd && chdir(p->cwd) < 0) child_fail(p, "chdir", errno, p->cwd);
     if (p->state_dir_fd >= 0) wait_for_start(p);
     child_run_hooks(p, p->start_container_hooks, p->n_start_container_hooks, "startContainer hook");
     child_seal_and_exec(p, exe);
