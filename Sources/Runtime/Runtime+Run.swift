@@ -20,12 +20,7 @@ extension Runtime {
         }
         let record = try store.load(id)
         do throws(HuskError) {
-            try releaseInit(record)
-            // Exec errors arrive on the sync socket; EOF means execve succeeded.
-            var msg = husk_msg()
-            if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
-                throw Launcher.initError(msg)
-            }
+            try startLaunched(record, launched)
         } catch {
             try? delete(id, force: true)
             throw error

@@ -176,11 +176,7 @@ extension Runtime {
         let oomBefore = cgroup?.oomKillCount()
         let started = monotonicMs()
         do throws(HuskError) {
-            try releaseInit(record)
-            var msg = husk_msg()
-            if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
-                throw Launcher.initError(msg)
-            }
+            try startLaunched(record, launched)
         } catch {
             try? delete(id, force: true)
             throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)

@@ -23,6 +23,16 @@ extension Runtime {
         }
     }
 
+    /// For a container this process launched (run, sandbox, supervisor): release init, then
+    /// wait for execve — EOF on the sync socket — or the exec error it reports instead.
+    func startLaunched(_ record: ContainerRecord, _ launched: Launcher.Launched) throws(HuskError) {
+        try releaseInit(record)
+        var msg = husk_msg()
+        if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
+            throw Launcher.initError(msg)
+        }
+    }
+
     func releaseInit(_ record: ContainerRecord) throws(HuskError) {
         // The pidfd first: once the fifo is open, a quick process may exec and exit at once;
         // its byte then still waits in the fifo and start has succeeded.

@@ -121,11 +121,7 @@ extension Runtime {
         let oomBefore = cgroup?.oomKillCount()
         do throws(HuskError) {
             let record = try store.load(id)
-            try releaseInit(record)
-            var msg = husk_msg()
-            if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
-                throw Launcher.initError(msg)
-            }
+            try startLaunched(record, launched)
             Glibc.close(launched.sync)
             if let hooks = savedSpec(of: id)?.hooks, !hooks.poststart.isEmpty {
                 HookRunner.runWarning(hooks.poststart, kind: "poststart", state: stateBytes(record, .running), log: log, id: id)
