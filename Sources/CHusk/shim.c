@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -79,3 +80,18 @@ long husk_statfs_type(const char *path) {
 
 int husk_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+
+// Opens `path` for reading as if `root` were "/": symlinks in the container's image cannot
+// lead the host-side reader out of the rootfs (e.g. /etc/passwd -> /host/secret).
+int husk_open_in_root(const char *root, const char *path) {
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -errno;
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    int saved = errno;
+    close(rootfd);
+    return fd < 0 ? -saved : fd;
+}

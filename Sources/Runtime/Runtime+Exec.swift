@@ -11,7 +11,8 @@ public struct ExecOptions: Sendable {
     public var processJSON: [UInt8]?
     public var env: [String] = []
     public var cwd: String?
-    public var user: (uid: UInt32, gid: UInt32?)?
+    /// USER[:GROUP]: numbers, or names looked up in the container's /etc/passwd and /etc/group.
+    public var user: String?
     public var additionalGids: [UInt32] = []
     public var capabilities: [String] = []
     public var noNewPrivileges = false
@@ -40,7 +41,7 @@ extension Runtime {
             throw HuskError("cannot exec in container \"\(id)\": it is \(st.rawValue), not running")
         }
         guard let spec = savedSpec(of: id) else { throw HuskError("container \"\(id)\": saved config.json is missing or corrupt") }
-        let process = try execProcess(spec, options)
+        let process = try execProcess(spec, options, rootfs: record.rootfs)
         if process.terminal && options.consoleSocket == nil {
             throw HuskError("exec: a terminal (--tty) needs --console-socket for now")
         }
@@ -86,7 +87,7 @@ extension Runtime {
     }
 
     /// The container's process settings, replaced by --process and overridden by flags.
-    private func execProcess(_ spec: Spec, _ o: ExecOptions) throws(HuskError) -> Process {
+    private func execProcess(_ spec: Spec, _ o: ExecOptions, rootfs: String) throws(HuskError) -> Process {
         var p: Process
         if let bytes = o.processJSON {
             let json: JSONValue
@@ -111,7 +112,8 @@ extension Runtime {
         if o.terminal { p.terminal = true }
         p.env += o.env
         if let cwd = o.cwd { p.cwd = cwd }
-        if let user = o.user {
+        if let spec = o.user {
+            let user = try ContainerUsers.resolve(spec, rootfs: rootfs)
             p.user.uid = user.uid
             p.user.gid = user.gid ?? p.user.gid
         }

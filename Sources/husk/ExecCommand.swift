@@ -8,7 +8,7 @@ let execCommand = Command(
         .init(names: ["process", "p"], takesValue: true, help: "a runtime-spec process JSON file (what conmon passes)"),
         .init(names: ["env", "e"], takesValue: true, help: "add KEY=VALUE to the environment (repeatable)"),
         .init(names: ["cwd"], takesValue: true, help: "working directory inside the container"),
-        .init(names: ["user", "u"], takesValue: true, help: "UID[:GID] to run as"),
+        .init(names: ["user", "u"], takesValue: true, help: "USER[:GROUP] to run as: ids, or names from the container's /etc/passwd and /etc/group"),
         .init(names: ["additional-gids", "g"], takesValue: true, help: "extra group id (repeatable)"),
         .init(names: ["cap", "c"], takesValue: true, help: "add a capability (repeatable), e.g. CAP_NET_ADMIN"),
         .init(names: ["no-new-privs"], takesValue: false, help: "set no_new_privs for the process"),
@@ -38,13 +38,7 @@ let execCommand = Command(
     }
     o.env = args.all("env")
     o.cwd = args.value("cwd")
-    if let u = args.value("user") {
-        let parts = u.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
-            throw UsageError("--user: \"\(u)\" must be UID[:GID] (numbers)")
-        }
-        o.user = (uid, parts.count > 1 ? UInt32(parts[1]) : nil)
-    }
+    o.user = args.value("user")
     for g in args.all("additional-gids") {
         guard let gid = UInt32(g) else { throw UsageError("--additional-gids: \"\(g)\" is not a number") }
         o.additionalGids.append(gid)

@@ -130,4 +130,46 @@ struct ExecTests {
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout.contains("/bin/busybox"), "after execve the exe is the container's binary: \(r.stdout)")
     }
+
+    @Test(.disabled(if: Harness.isReference, "runc 1.1 takes numeric ids only"))
+    func userByNameFromTheContainersPasswd() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let id = try await running(sb)
+        let r = try await sb.husk(["exec", "--user", "tester", id, "sh", "-c", "id -u; id -g"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout == "1000\n1000\n", "\(r)")
+        let g = try await sb.husk(["exec", "--user", "tester:nogroup", id, "id", "-g"])
+        #expect(g.status == 0 && g.stdout == "65534\n", "\(g)")
+    }
+
+    @Test(.disabled(if: Harness.isReference, "runc 1.1 takes numeric ids only"))
+    func unknownUserNameFailsClearly() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let id = try await running(sb)
+        let r = try await sb.husk(["exec", "--user", "no-such-user", id, "true"])
+        #expect(r.status != 0, "\(r)")
+        #expect(r.stderr.contains("no-such-user") && r.stderr.contains("/etc/passwd"), "\(r)")
+    }
+
+    /// The name lookup reads the image's /etc/passwd as if the rootfs were "/": a symlink in the
+    /// image cannot make husk read (and leak through errors) a host file.
+    @Test(.disabled(if: Harness.isReference, "husk's own lookup"))
+    func passwdSymlinkStaysInsideTheRootfs() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let b = try sb.bundle { $0.args = ["sleep", "60"] }
+        let passwd = b.rootfs + "/etc/passwd"
+        unlink(passwd)
+        #expect(symlink("/etc/host-passwd-\(getpid())", passwd) == 0)
+        // On the host that path holds a "root"-like entry with another uid: it must not be used.
+        let hostFile = "/etc/host-passwd-\(getpid())"
+        try sb.writeFile(hostFile, "tester:x:4242:4242::/:/bin/sh\n")
+        defer { unlink(hostFile) }
+        let id = sb.newID("pw")
+        #expect(try await sb.husk(["run", "-d", "--bundle", b.path, id]).status == 0)
+        let r = try await sb.husk(["exec", "--user", "tester", id, "id", "-u"])
+        #expect(r.status != 0 && !r.stdout.contains("4242"), "the host's file was not read: \(r)")
+    }
 }

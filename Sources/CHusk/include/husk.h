@@ -40,6 +40,8 @@ ssize_t husk_recv_msg(int fd, struct husk_msg *m, int timeout_ms);
 // Sends a file descriptor over a unix socket with SCM_RIGHTS (console socket tests).
 int husk_send_fd(int sock, int fd);
 int husk_recv_fd(int sock);
+// openat2(RESOLVE_IN_ROOT) of path under root, O_RDONLY; the fd or -errno.
+int husk_open_in_root(const char *root, const char *path);
 // statfs(2) f_type, or -errno.
 long husk_statfs_type(const char *path);
 
