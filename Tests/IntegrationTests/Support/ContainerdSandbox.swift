@@ -234,25 +234,8 @@ final class ContainerdSandbox: @unchecked Sendable {
             problems.append("containerd exited early: \(daemon.waitSync(timeout: 1))")
         }
         // Shims (their command line names our socket) and container processes (root in our dir).
-        let deadline = Date().addingTimeInterval(10)
-        var stray = strayProcesses()
-        while !stray.isEmpty && Date() < deadline {
-            usleep(100_000)
-            stray = strayProcesses()
-        }
-        for (pid, cmd) in stray {
-            problems.append("process \(pid): \(cmd)")
-            kill(pid, SIGKILL)
-        }
-        if !stray.isEmpty { usleep(300_000) }
-        let points = Sandbox.hostMountinfo().compactMap { line -> String? in
-            let f = line.split(separator: " ")
-            return f.count > 4 && f[4].hasPrefix(dir) ? String(f[4]) : nil
-        }.sorted { $0.count > $1.count }
-        for p in points {
-            problems.append("mount \(p)")
-            umount2(p, Int32(MNT_DETACH))
-        }
+        problems += EngineCleanup.reapStray(within: 10, strayProcesses)
+        problems += EngineCleanup.unmountAll(under: dir)
         let leftState = ((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/runtime/\(namespace)")) ?? [])
         for id in leftState { problems.append("runtime state left: \(dir)/runtime/\(namespace)/\(id)") }
         if let left = removeCgroupParent() { problems.append("cgroup not removable: \(left)") }

@@ -209,26 +209,9 @@ final class PodmanSandbox: @unchecked Sendable {
         }
         // Processes still running from our storage: conmon and its exit command (`podman
         // container cleanup`) finish asynchronously after `rm`, so give them time; then kill.
-        let deadline = Date().addingTimeInterval(20)
-        var stray = strayProcesses()
-        while !stray.isEmpty && Date() < deadline {
-            usleep(100_000)
-            stray = strayProcesses()
-        }
-        for (pid, cmd) in stray {
-            problems.append("process \(pid): \(cmd)")
-            kill(pid, SIGKILL)
-        }
-        if !stray.isEmpty { usleep(300_000) }
+        problems += EngineCleanup.reapStray(within: 20, strayProcesses)
         // Mounts under our dir (podman's per-container /dev/shm), deepest first.
-        let points = Sandbox.hostMountinfo().compactMap { line -> String? in
-            let f = line.split(separator: " ")
-            return f.count > 4 && f[4].hasPrefix(dir) ? String(f[4]) : nil
-        }.sorted { $0.count > $1.count }
-        for p in points {
-            problems.append("mount \(p)")
-            umount2(p, Int32(MNT_DETACH))
-        }
+        problems += EngineCleanup.unmountAll(under: dir)
         // The cgroup parent (and podman's `conmon` cgroup under it) in every hierarchy.
         if let left = removeCgroupParent() { problems.append("cgroup not removable: \(left)") }
         try? FileManager.default.removeItem(atPath: dir)
