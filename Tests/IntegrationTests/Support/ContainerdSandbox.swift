@@ -234,11 +234,11 @@ final class ContainerdSandbox: @unchecked Sendable {
             problems.append("containerd exited early: \(daemon.waitSync(timeout: 1))")
         }
         // Shims (their command line names our socket) and container processes (root in our dir).
-        problems += EngineCleanup.reapStray(within: 10, strayProcesses)
+        problems += EngineCleanup.reapStray(within: 10) { EngineCleanup.processes(using: dir) }
         problems += EngineCleanup.unmountAll(under: dir)
         let leftState = ((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/runtime/\(namespace)")) ?? [])
         for id in leftState { problems.append("runtime state left: \(dir)/runtime/\(namespace)/\(id)") }
-        if let left = removeCgroupParent() { problems.append("cgroup not removable: \(left)") }
+        if let left = EngineCleanup.removeCgroupTree(cgroupParent) { problems.append("cgroup not removable: \(left)") }
         for d in createdRunDirs.reversed() { rmdir(d) }
         if problems.isEmpty {
             try? FileManager.default.removeItem(atPath: dir)
@@ -251,41 +251,7 @@ final class ContainerdSandbox: @unchecked Sendable {
         }
     }
 
-    private func strayProcesses() -> [(Int32, String)] {
-        Sandbox.allPids().compactMap { pid in
-            guard pid != getpid(), !Sandbox.isZombie(pid) else { return nil }
-            let cmd = ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "")
-            let root = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root")) ?? ""
-            guard cmd.contains(dir + "/") || root.hasPrefix(dir + "/") else { return nil }
-            return (pid, String(cmd.replacingOccurrences(of: "\u{0}", with: " ").prefix(300)))
-        }
-    }
 
-    /// Removes the cgroup parent in every hierarchy; returns one that could not be removed.
-    private func removeCgroupParent() -> String? {
-        let fm = FileManager.default
-        var failed: String?
-        for hierarchy in (try? fm.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
-            let top = "/sys/fs/cgroup/\(hierarchy)\(cgroupParent)"
-            guard fm.fileExists(atPath: top) else { continue }
-            var dirs = [top]
-            if let walker = fm.enumerator(atPath: top) {
-                for case let rel as String in walker {
-                    var isDir: ObjCBool = false
-                    if fm.fileExists(atPath: top + "/" + rel, isDirectory: &isDir), isDir.boolValue { dirs.append(top + "/" + rel) }
-                }
-            }
-            for d in dirs.sorted(by: { $0.count > $1.count }) {
-                var tries = 0
-                while rmdir(d) != 0 && errno == EBUSY && tries < 20 {
-                    usleep(50_000)
-                    tries += 1
-                }
-            }
-            if fm.fileExists(atPath: top) { failed = top }
-        }
-        return failed
-    }
 
     /// The container's cgroup dir in a v1 hierarchy (or the unified one), for limit checks.
     func cgroupFile(_ controller: String, _ id: String, _ file: String) -> String? {

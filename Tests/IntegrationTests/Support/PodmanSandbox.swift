@@ -209,27 +209,17 @@ final class PodmanSandbox: @unchecked Sendable {
         }
         // Processes still running from our storage: conmon and its exit command (`podman
         // container cleanup`) finish asynchronously after `rm`, so give them time; then kill.
-        problems += EngineCleanup.reapStray(within: 20, strayProcesses)
+        problems += EngineCleanup.reapStray(within: 20) { EngineCleanup.processes(using: dir) }
         // Mounts under our dir (podman's per-container /dev/shm), deepest first.
         problems += EngineCleanup.unmountAll(under: dir)
         // The cgroup parent (and podman's `conmon` cgroup under it) in every hierarchy.
-        if let left = removeCgroupParent() { problems.append("cgroup not removable: \(left)") }
+        if let left = EngineCleanup.removeCgroupTree(cgroupParent) { problems.append("cgroup not removable: \(left)") }
         try? FileManager.default.removeItem(atPath: dir)
         if !problems.isEmpty {
             Issue.record(Comment(rawValue: "podman sandbox cleanup:\n" + problems.joined(separator: "\n")))
         }
     }
 
-    /// Live processes whose command line or root is inside this sandbox's dir.
-    private func strayProcesses() -> [(Int32, String)] {
-        Sandbox.allPids().compactMap { pid in
-            guard pid != getpid(), !Sandbox.isZombie(pid) else { return nil }
-            let cmd = ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "")
-            let root = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root")) ?? ""
-            guard cmd.contains(dir + "/") || root.hasPrefix(dir + "/") else { return nil }
-            return (pid, String(cmd.replacingOccurrences(of: "\u{0}", with: " ").prefix(300)))
-        }
-    }
 
     private func syncPodman(_ args: [String], timeout: Double = 30) -> CommandResult {
         guard let c = try? Child([Podman.binary!] + args, outputDir: ioDir, environment: environment, cwd: ioDir) else {
@@ -238,35 +228,6 @@ final class PodmanSandbox: @unchecked Sendable {
         return c.waitSync(timeout: timeout)
     }
 
-    /// Removes the cgroup parent everywhere; returns one that could not be removed.
-    private func removeCgroupParent() -> String? {
-        let fm = FileManager.default
-        var failed: String?
-        for hierarchy in (try? fm.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
-            let top = "/sys/fs/cgroup/\(hierarchy)\(cgroupParent)"
-            guard fm.fileExists(atPath: top) else { continue }
-            // Deepest first: only directories (cgroup files cannot be removed, rmdir takes them).
-            var dirs = [top]
-            if let walker = fm.enumerator(atPath: top) {
-                for case let rel as String in walker {
-                    var isDir: ObjCBool = false
-                    if fm.fileExists(atPath: top + "/" + rel, isDirectory: &isDir), isDir.boolValue {
-                        dirs.append(top + "/" + rel)
-                    }
-                }
-            }
-            for d in dirs.sorted(by: { $0.count > $1.count }) {
-                // A just-killed process may still be leaving its cgroup (EBUSY): retry briefly.
-                var tries = 0
-                while rmdir(d) != 0 && errno == EBUSY && tries < 20 {
-                    usleep(50_000)
-                    tries += 1
-                }
-            }
-            if fm.fileExists(atPath: top) { failed = top }
-        }
-        return failed
-    }
 
     // MARK: host facts
 
