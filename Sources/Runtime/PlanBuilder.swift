@@ -9,7 +9,8 @@ public struct PlanBuilder {
     public var bundle: String
     public var rootfs: String
     public var noPivot = false
-    public var hostCgroups = HostCgroups.current
+    /// The host's cgroup layout; nil: read only if a `cgroup` mount needs it (not on the hot path).
+    public var hostCgroups: HostCgroups? = nil
     /// The container's own cgroup directories (v1: one per hierarchy), bound read-only
     /// into a `cgroup` mount; empty: husk's own (before cgroups are placed).
     public var containerCgroupPaths: [String] = []
@@ -199,6 +200,7 @@ public struct PlanBuilder {
     /// binds of husk's own cgroup in each hierarchy (the view runc gives).
     private func cgroupMounts(_ m: Mount, _ opts: MountOptions, cgroupNamespace: Bool) -> [LaunchPlan.Mount] {
         let flags = opts.flags
+        let hostCgroups = self.hostCgroups ?? .current
         if hostCgroups.unified {
             // A fresh cgroup2 mount shows the namespace's root: the container's own cgroup
             // with a cgroup namespace, the host's whole tree without one. Then (as runc) bind

@@ -41,7 +41,7 @@ extension Runtime {
         builder.containerCgroupPaths = manager.paths
         // Rootless on cgroup v2 without a cgroup namespace: a `cgroup` mount binds the caller's
         // own cgroup read-only (a fresh cgroup2 mount needs the initial user namespace).
-        if rootless, builder.hostCgroups.unified, let own = Rootless.ownCgroupV2Path(creatorCgroup) {
+        if rootless, Cgroups.version == .v2, let own = Rootless.ownCgroupV2Path(creatorCgroup) {
             builder.containerCgroupPaths = [own]
         }
         var plan = try builder.build()
