@@ -14,6 +14,8 @@ extension Checker {
         if !linux.gidMappings.isEmpty && !hasUserNamespace {
             fail("gidMappings", "requires a user namespace in linux.namespaces")
         }
+        idMappings(linux.uidMappings, "uidMappings")
+        idMappings(linux.gidMappings, "gidMappings")
         if !linux.timeOffsets.isEmpty {
             if linux.namespace(.time) == nil { fail("timeOffsets", "requires a time namespace in linux.namespaces") }
             for clock in linux.timeOffsets.keys.sorted() where !Checker.timeOffsetClocks.contains(clock) {
@@ -74,6 +76,12 @@ extension Checker {
     mutating func seccomp(_ seccomp: LinuxSeccomp) {
         if !LinuxSeccomp.knownActions.contains(seccomp.defaultAction) {
             fail("defaultAction", "unknown seccomp action \(quoted(seccomp.defaultAction))")
+        }
+        for (position, arch) in seccomp.architectures.enumerated() where !LinuxSeccomp.knownArchitectures.contains(arch) {
+            fail("architectures", position, arch.isEmpty ? "must not be empty" : "unknown architecture \(quoted(arch))")
+        }
+        if seccomp.listenerMetadata != nil && seccomp.listenerPath == nil {
+            fail("listenerMetadata", "must not be set without listenerPath")
         }
         for (position, rule) in seccomp.syscalls.enumerated() {
             within("syscalls", position) { check in

@@ -24,6 +24,11 @@ public struct LinuxSeccomp: Sendable, Equatable {
         defaultAction = try reader.required("defaultAction", Decode.string)
         defaultErrnoRet = try reader.optional("defaultErrnoRet", Decode.uint32)
         architectures = try reader.optional("architectures", Decode.strings) ?? []
+        // Absent means "the native one"; a list that names none is a mistake, not a request.
+        if reader.object["architectures"].map({ !$0.isNull }) == true && architectures.isEmpty {
+            throw SpecError(path: [.key("architectures")],
+                            .invalid("must name at least one architecture (leave the field out for the native one)"))
+        }
         flags = try reader.optional("flags", Decode.strings)
         listenerPath = try reader.optional("listenerPath", Decode.string)
         listenerMetadata = try reader.optional("listenerMetadata", Decode.string)
@@ -34,6 +39,14 @@ public struct LinuxSeccomp: Sendable, Equatable {
     public static let knownActions: Set<String> = [
         "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO",
         "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
+    ]
+
+    /// The architectures runtime-spec lists (libseccomp's names).
+    public static let knownArchitectures: Set<String> = [
+        "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64",
+        "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64",
+        "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390",
+        "SCMP_ARCH_S390X", "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
     ]
 
     /// The argument comparison operators runtime-spec defines.

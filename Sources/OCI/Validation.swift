@@ -80,6 +80,8 @@ struct Checker {
             if (mount.uidMappings ?? []).isEmpty != (mount.gidMappings ?? []).isEmpty {
                 fail(nil, "uidMappings and gidMappings must be given together")
             }
+            idMappings(mount.uidMappings ?? [], "uidMappings")
+            idMappings(mount.gidMappings ?? [], "gidMappings")
         }
     }
 

@@ -141,6 +141,7 @@ extension Runtime {
             throw HuskError(error.description)
         }
         if spec.process == nil { throw HuskError("config.json: process: required to create a container") }
+        try ParentIDRanges.check(spec)
         return (spec, bytes)
     }
 

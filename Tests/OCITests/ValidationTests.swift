@@ -196,6 +196,60 @@ func validationMessages(_ change: (inout Spec) -> Void) throws -> [String] {
         } == [])
     }
 
+    @Test func checksUserNamespaceMappings() throws {
+        func messages(uid: [LinuxIDMapping], gid: [LinuxIDMapping] = [LinuxIDMapping(containerID: 0, hostID: 1000, size: 1)]) throws -> [String] {
+            try validationMessages {
+                $0.linux?.uidMappings = uid
+                $0.linux?.gidMappings = gid
+                $0.linux?.namespaces.append(LinuxNamespace(.user))
+            }
+        }
+        #expect(try messages(uid: [LinuxIDMapping(containerID: 0, hostID: 1000, size: 1),
+                                   LinuxIDMapping(containerID: 1, hostID: 100000, size: 65536)]) == [])
+        #expect(try messages(uid: [LinuxIDMapping(containerID: 0, hostID: 100000, size: 65536),
+                                   LinuxIDMapping(containerID: 1000, hostID: 5000, size: 10)])
+            == ["config.json: linux.uidMappings[1]: container ids 1000-1009 overlap those of uidMappings[0] (0-65535)"])
+        #expect(try messages(uid: [LinuxIDMapping(containerID: 0, hostID: 100000, size: 10),
+                                   LinuxIDMapping(containerID: 10, hostID: 100005, size: 10)])
+            == ["config.json: linux.uidMappings[1]: host ids 100005-100014 overlap those of uidMappings[0] (100000-100009)"])
+        #expect(try messages(uid: [LinuxIDMapping(containerID: 0, hostID: 1000, size: 0)])
+            == ["config.json: linux.uidMappings[0]: size must be greater than zero"])
+        #expect(try messages(uid: [LinuxIDMapping(containerID: 0, hostID: 4_294_967_000, size: 1000)])
+            == ["config.json: linux.uidMappings[0]: host ids 4294967000-4294967999 go past the largest id 4294967294"])
+        #expect(try messages(uid: [LinuxIDMapping(containerID: 0, hostID: 1000, size: 1)],
+                             gid: [LinuxIDMapping(containerID: 4_294_967_295, hostID: 0, size: 1)])
+            == ["config.json: linux.gidMappings[0]: container ids 4294967295 go past the largest id 4294967294"])
+        let many = (0..<341).map { LinuxIDMapping(containerID: UInt32($0), hostID: UInt32(1000 + $0), size: 1) }
+        #expect(try messages(uid: many) == ["config.json: linux.uidMappings: 341 mappings, the kernel allows at most 340"])
+        // The same rules for an id-mapped mount.
+        #expect(try validationMessages {
+            $0.mounts[0].uidMappings = [LinuxIDMapping(containerID: 0, hostID: 0, size: 10), LinuxIDMapping(containerID: 5, hostID: 50, size: 1)]
+            $0.mounts[0].gidMappings = [LinuxIDMapping(containerID: 0, hostID: 0, size: 10)]
+        } == ["config.json: mounts[0].uidMappings[1]: container ids 5 overlap those of uidMappings[0] (0-9)"])
+    }
+
+    @Test func checksSeccompArchitecturesAndListener() throws {
+        #expect(try validationMessages {
+            var seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW")
+            seccomp.architectures = ["SCMP_ARCH_X86_64", "", "SCMP_ARCH_VAX"]
+            seccomp.listenerMetadata = "meta"
+            $0.linux?.seccomp = seccomp
+        } == [
+            "config.json: linux.seccomp.architectures[1]: must not be empty",
+            #"config.json: linux.seccomp.architectures[2]: unknown architecture "SCMP_ARCH_VAX""#,
+            "config.json: linux.seccomp.listenerMetadata: must not be set without listenerPath",
+        ])
+        // An explicitly empty list is refused while decoding; an absent one means native.
+        let empty: JSONValue = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": []]
+        #expect(throws: SpecError.self) { try LinuxSeccomp(json: empty) }
+        do {
+            _ = try LinuxSeccomp(json: empty)
+        } catch {
+            #expect(error.description == "config.json: architectures: must name at least one architecture (leave the field out for the native one)")
+        }
+        #expect(try LinuxSeccomp(json: ["defaultAction": "SCMP_ACT_ALLOW"]).architectures == [])
+    }
+
     @Test func timeOffsetsRequireATimeNamespace() throws {
         let offset = LinuxTimeOffset(secs: 1, nanosecs: 0)
         #expect(try validationMessages { $0.linux?.timeOffsets = ["monotonic": offset] }
