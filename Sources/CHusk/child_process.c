@@ -186,20 +186,14 @@ void child_become_user(const struct husk_plan *p) {
     }
 }
 
-void child_load_seccomp(const struct husk_plan *p) {
-    if (!p->seccomp_filter) return;
-    struct sock_fprog prog = {.len = p->seccomp_len, .filter = (struct sock_filter *)p->seccomp_filter};
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0)
-        child_fail(p, "load seccomp filter", errno, "linux.seccomp");
-}
-
 void child_seal_and_exec(const struct husk_plan *p, const char *exe) {
     if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         child_fail(p, "set no_new_privs", errno, "process.noNewPrivileges");
     // Only stdio and the preserved fds cross execve; the sync socket closes on exec (EOF
     // tells the parent that execve succeeded).
     syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (p->no_new_privs) child_load_seccomp(p);
+    // A filter with a listener was loaded earlier, while `create` could still pass the fd on.
+    if (p->no_new_privs && !p->seccomp_notify) child_load_seccomp(p);
     execve(exe, p->argv, p->envp);
     child_fail(p, "exec", errno, exe);
 }

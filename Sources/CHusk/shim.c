@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int husk_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
@@ -34,7 +35,12 @@ int husk_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 
 int husk_is_fd_valid(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
 ssize_t husk_recv_msg(int fd, struct husk_msg *m, int timeout_ms) {
+    return husk_recv_msg_fd(fd, m, timeout_ms, NULL);
+}
+
+ssize_t husk_recv_msg_fd(int fd, struct husk_msg *m, int timeout_ms, int *passed_fd) {
     memset(m, 0, sizeof(*m));
+    if (passed_fd) *passed_fd = -1;
     if (timeout_ms >= 0) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int r;
@@ -42,9 +48,56 @@ ssize_t husk_recv_msg(int fd, struct husk_msg *m, int timeout_ms) {
         if (r < 0) return -errno;
         if (r == 0) return -ETIMEDOUT;
     }
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     ssize_t n;
-    do { n = recv(fd, m, sizeof(*m), 0); } while (n < 0 && errno == EINTR);
-    return n < 0 ? -errno : n;
+    do { n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+        int got;
+        memcpy(&got, CMSG_DATA(c), sizeof(int));
+        if (passed_fd) *passed_fd = got;
+        else close(got);
+    }
+    return n;
+}
+
+int husk_send_fd_to_path(const char *path, int fd, const void *payload, size_t len, const char **stage) {
+    *stage = "connect";
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
+    memcpy(addr.sun_path, path, strlen(path));
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -errno;
+    int r;
+    do { r = connect(sock, (struct sockaddr *)&addr, sizeof(addr)); } while (r < 0 && errno == EINTR);
+    if (r < 0) { int e = errno; close(sock); return -e; }
+    *stage = "send";
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof(cbuf));
+    struct iovec iov = {.iov_base = (void *)payload, .iov_len = len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    size_t done = n > 0 ? (size_t)n : 0;
+    // The fd went with the first call; the rest of a long state goes as plain data.
+    while (n >= 0 && done < len) {
+        n = send(sock, (const char *)payload + done, len - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) { n = 0; continue; }
+        if (n > 0) done += (size_t)n;
+    }
+    int e = n < 0 ? errno : 0;
+    close(sock);
+    return -e;
 }
 
 int husk_send_fd(int sock, int fd) {

@@ -168,6 +168,13 @@ static void child_main(const struct husk_plan *p) {
     if (!p->no_new_privs) child_load_seccomp(p);
     child_become_user(p);
     if (p->cwd && chdir(p->cwd) < 0) child_fail(p, "chdir", errno, p->cwd);
+    if (p->no_new_privs && p->seccomp_notify) {
+        // The agent at listenerPath must get its fd from `create` (the process that is
+        // talking to us now), so this filter goes in before the start fifo, as runc does.
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+            child_fail(p, "set no_new_privs", errno, "process.noNewPrivileges");
+        child_load_seccomp(p);
+    }
     if (p->state_dir_fd >= 0) wait_for_start(p);
     child_run_hooks(p, p->start_container_hooks, p->n_start_container_hooks, "startContainer hook");
     child_seal_and_exec(p, exe);

@@ -10,7 +10,7 @@ public enum Features {
         cgroupV1: Bool = false, cgroupV2: Bool = false, systemd: Bool = false,
         seccompEnabled: Bool = false, seccompActions: [String] = [], seccompOperators: [String] = [],
         seccompArchitectures: [String] = [], seccompFlags: [String] = [],
-        annotations: [String: String] = [:]
+        idmapMounts: Bool = false, annotations: [String: String] = [:]
     ) -> JSONValue {
         var seccomp: JSONObject = ["enabled": .bool(seccompEnabled)]
         if seccompEnabled {
@@ -29,7 +29,7 @@ public enum Features {
             "apparmor": ["enabled": false],
             "selinux": ["enabled": false],
             "intelRdt": ["enabled": false],
-            "mountExtensions": ["idmap": ["enabled": false]],
+            "mountExtensions": ["idmap": ["enabled": .bool(idmapMounts)]],
         ]
         var document: JSONObject = [
             "ociVersionMin": .string(OCIVersion.minimum),

@@ -112,6 +112,7 @@ final class CPlan {
             raw.seccomp_filter = UnsafeRawPointer(array(filter))
             raw.seccomp_len = UInt16(filter.count / 8)
             raw.seccomp_flags = plan.seccompFlags
+            raw.seccomp_notify = plan.seccompListener == nil ? 0 : 1
         }
     }
 

@@ -108,6 +108,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var personality: UInt?
     public var seccompFilter: [UInt8]? = nil
     public var seccompFlags: UInt32 = 0
+    /// The filter has SCMP_ACT_NOTIFY rules: its listener fd goes to this agent.
+    public var seccompListener: SeccompListener? = nil
 
     public init() {}
 

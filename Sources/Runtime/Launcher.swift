@@ -1,5 +1,6 @@
 import CHusk
 import Glibc
+import JSON
 import OCI
 import Sys
 
@@ -14,6 +15,10 @@ public struct Launcher {
     /// Called when the child paused for prestart/createRuntime hooks (with the init pid);
     /// returns the state JSON the in-container hooks get on stdin.
     var runtimeHooks: ((Int32) throws(HuskError) -> [UInt8])? = nil
+    /// The container's state for a seccomp agent (plan.seccompListener), given the pid of the
+    /// process whose filter it gets.
+    var agentState: ((Int32) -> JSONValue)? = nil
+    var ociVersion = OCIVersion.current
 
     /// A started child: its pid, a pidfd (or -1), and our end of the sync socket.
     public struct Launched: Sendable {
@@ -60,8 +65,10 @@ public struct Launcher {
         var intermediateReaped = intermediate == nil
         while true {
             var msg = husk_msg()
-            let n = husk_recv_msg(launched.sync, &msg, -1)
+            var passed: Int32 = -1
+            let n = husk_recv_msg_fd(launched.sync, &msg, -1, &passed)
             if n < 0 { throw HuskError(SysError("read sync socket", errno: Int32(-n)), stage: "spawn") }
+            defer { if passed >= 0 { close(passed) } }
             if n == 0 {
                 // EOF: execve succeeded (no fifo), or the child died without a word.
                 if stateDirFD < 0 && launched.pid > 0 { return }
@@ -82,6 +89,13 @@ public struct Launcher {
             case Int32(HUSK_MSG_NEED_HOOKS.rawValue):
                 let state = try runtimeHooks?(launched.pid) ?? [0x7B, 0x7D]
                 go(launched.sync, payload: state)
+            case Int32(HUSK_MSG_SECCOMP_FD.rawValue):
+                guard passed >= 0, let listener = plan.seccompListener else {
+                    throw HuskError("container init sent a seccomp listener message without a listener fd (stage: seccomp notify)")
+                }
+                let state = agentState?(launched.pid) ?? .object(JSONObject())
+                try listener.send(fd: passed, payload: SeccompListener.processState(
+                    ociVersion: ociVersion, pid: launched.pid, metadata: listener.metadata, state: state))
             case Int32(HUSK_MSG_READY.rawValue):
                 return
             case Int32(HUSK_MSG_ERROR.rawValue):

@@ -310,7 +310,12 @@ public struct PlanBuilder {
             throw HuskError("config.json: \(error)")
         }
         if compiled.needsNotify {
-            throw HuskError("config.json: linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by this husk yet")
+            guard let path = profile.listenerPath, !path.isEmpty else {
+                throw HuskError("config.json: linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY rules "
+                    + "(the unix socket of the seccomp agent that answers the notified syscalls)")
+            }
+            try SeccompListener.check(path)
+            plan.seccompListener = SeccompListener(path: path, metadata: profile.listenerMetadata)
         }
         plan.seccompFilter = compiled.filter
         plan.seccompFlags = compiled.flags

@@ -84,6 +84,12 @@ extension Runtime {
             launcher.stateDirFD = stateDirFD
             launcher.consoleFD = consoleFD
             launcher.preserveFDs = options.preserveFDs
+            launcher.ociVersion = spec.ociVersion
+            launcher.agentState = { (pid: Int32) -> JSONValue in
+                var r = record
+                r.pid = pid
+                return r.ociState(.creating)
+            }
             let hooks = spec.hooks ?? Hooks()
             if !(hooks.prestart.isEmpty && hooks.createRuntime.isEmpty && hooks.createContainer.isEmpty && hooks.startContainer.isEmpty) {
                 launcher.runtimeHooks = { (pid: Int32) throws(HuskError) -> [UInt8] in

@@ -63,6 +63,9 @@ extension Runtime {
         var launcher = Launcher(plan: plan)
         launcher.consoleFD = consoleFD
         launcher.preserveFDs = options.preserveFDs
+        launcher.ociVersion = spec.ociVersion
+        // The agent sees the exec'd process's pid and the container's own state.
+        launcher.agentState = { _ in record.ociState(st) }
         // The container must still be the one we looked at (not a reused PID) when we join it.
         guard let initFD = openInit(record) else { throw HuskError("cannot exec in container \"\(id)\": it is not running") }
         close(initFD)

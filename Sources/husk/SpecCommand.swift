@@ -27,6 +27,6 @@ let specCommand = Command(
 let featuresCommand = Command(
     name: "features", usage: "", summary: "Print the OCI features document (what this husk supports).", options: []
 ) { _, _ in
-    print(JSON.serialize(Features.json(), pretty: true))
+    print(JSON.serialize(HuskFeatures.document(), pretty: true))
     return 0
 }

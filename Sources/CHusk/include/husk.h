@@ -35,8 +35,15 @@ int husk_open_fifo_nonblock(const char *path); // O_RDONLY|O_NONBLOCK|O_CLOEXEC
 int husk_set_child_subreaper(void);
 int husk_is_fd_valid(int fd);
 int husk_pipe_cloexec(int fds[2]);
-// Receives one struct husk_msg; returns bytes read, 0 on EOF, -errno on error.
+// Receives one struct husk_msg; returns bytes read, 0 on EOF, -errno on error. A file
+// descriptor sent with it (SCM_RIGHTS) goes to *passed_fd (CLOEXEC), else *passed_fd = -1;
+// with passed_fd NULL it is closed.
 ssize_t husk_recv_msg(int fd, struct husk_msg *m, int timeout_ms);
+ssize_t husk_recv_msg_fd(int fd, struct husk_msg *m, int timeout_ms, int *passed_fd);
+// Connects to the unix stream socket at `path` and sends `len` bytes of `payload` with `fd`
+// (SCM_RIGHTS, on the first sendmsg only), then closes the connection. 0, or -errno with
+// *stage set to "connect" or "send".
+int husk_send_fd_to_path(const char *path, int fd, const void *payload, size_t len, const char **stage);
 // Sends a file descriptor over a unix socket with SCM_RIGHTS (console socket tests).
 int husk_send_fd(int sock, int fd);
 int husk_recv_fd(int sock);

@@ -17,6 +17,7 @@ enum husk_msg_kind {
     HUSK_MSG_READY = 4,      // waiting on the start fifo (create is complete)
     HUSK_MSG_INIT_PID = 5,   // from the intermediate process: the init's pid in `err`
     HUSK_MSG_STARTED = 6,    // start fifo opened: the container is about to exec
+    HUSK_MSG_SECCOMP_FD = 7, // carries the SCMP_ACT_NOTIFY listener fd (SCM_RIGHTS) for listenerPath
 };
 
 struct husk_msg {
@@ -153,6 +154,7 @@ struct husk_plan {
     const void *seccomp_filter;     // struct sock_filter[], exported in the parent; NULL: none
     unsigned short seccomp_len;
     unsigned int seccomp_flags;
+    int seccomp_notify;             // SCMP_ACT_NOTIFY rules: load with NEW_LISTENER, send the fd up
 };
 
 #endif
