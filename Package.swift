@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys, Seccomp, Cgroups → Runtime → husk.
+// Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys → Tar, Seccomp, Cgroups → Runtime, Images → husk.
 let package = Package(
     name: "husk",
     targets: [
@@ -13,6 +13,8 @@ let package = Package(
         .target(name: "OCI", dependencies: ["JSON"]),
         // Thin Swift wrappers over Linux calls: errno errors with a stage, fds, files.
         .target(name: "Sys", dependencies: ["CHusk"]),
+        // The tar writer shared by sandbox --export-changes, image export and the tests.
+        .target(name: "Tar", dependencies: ["Sys"]),
         // libseccomp (linked statically into husk) plus C wrappers for its macros and BPF export.
         .target(name: "CSeccomp", linkerSettings: [.linkedLibrary("seccomp")]),
         // OCI seccomp profile → classic BPF, compiled in the parent.
@@ -20,19 +22,19 @@ let package = Package(
         // cgroup v2 and v1 (hybrid hosts) drivers: create, limits from linux.resources, freeze, kill, destroy.
         .target(name: "Cgroups", dependencies: ["JSON", "Sys", "CHusk"]),
         // Containers: state dir, launch plan, lifecycle verbs, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "CHusk", "Seccomp", "Cgroups"]),
+        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "Tar", "CHusk", "Seccomp", "Cgroups"]),
         // SHA-256, gzip (zlib) and zstd (libzstd) streams, openat2 for unpacking inside a root.
         .target(name: "CImages", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
         // Content store, tar/pax unpacking with whiteouts, image import/export, snapshots, bundles.
-        .target(name: "Images", dependencies: ["JSON", "OCI", "Sys", "CImages"]),
+        .target(name: "Images", dependencies: ["JSON", "OCI", "Sys", "Tar", "CImages"]),
         .executableTarget(name: "husk", dependencies: ["Runtime", "Images"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Tar"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "JSON", "Sys"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "CImages", "JSON"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "CImages", "JSON", "Tar", "Sys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["JSON", "OCI"]),
     ]
 )

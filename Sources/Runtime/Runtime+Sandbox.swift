@@ -3,6 +3,7 @@ import Cgroups
 import Glibc
 import JSON
 import Sys
+import Tar
 
 /// `husk sandbox`: one command in a throw-away container, everything removed when it ends.
 ///

@@ -25,14 +25,14 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
 
 /// Two layers: busybox + applets + /etc/gone, then a whiteout of /etc/gone and /etc/hello.
 func busyboxLayers() -> [[UInt8]] {
-    var w1 = TarWriter()
+    var w1 = TarBuilder()
     w1.add(dir("bin")); w1.add(dir("etc"))
     var bb = TarEntry(kind: .file, path: "bin/busybox"); bb.mode = 0o755
     w1.add(bb, data: readFile("/bin/busybox"))
     for a in ["sh", "echo", "cat", "ls", "pwd", "env", "id"] { w1.add(link(.symlink, "bin/" + a, "busybox")) }
     let (g, gd) = file("etc/gone", "gone"); w1.add(g, data: gd)
     w1.finish()
-    var w2 = TarWriter()
+    var w2 = TarBuilder()
     w2.add(TarEntry(kind: .file, path: "etc/.wh.gone"), data: [])
     let (h, hd) = file("etc/hello", "hello from layer 2\n"); w2.add(h, data: hd)
     w2.finish()
@@ -101,7 +101,7 @@ func husk(_ s: Scratch, _ args: String) -> (Int32, String) {
         defer { _ = system("umount -R \(s.base)/store/containers/* 2>/dev/null") }
         let layers = busyboxLayers()
         let config = configJSON(layers.map { Digest.of($0) })
-        var w = TarWriter()
+        var w = TarBuilder()
         w.add(dir("l1")); w.add(dir("l2"))
         w.add(TarEntry(kind: .file, path: "l1/layer.tar"), data: layers[0])
         w.add(TarEntry(kind: .file, path: "l2/layer.tar"), data: layers[1])

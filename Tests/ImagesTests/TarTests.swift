@@ -53,8 +53,8 @@ func file(_ path: String, _ text: String, mode: UInt32 = 0o644) -> (TarEntry, [U
 func dir(_ path: String) -> TarEntry { var e = TarEntry(kind: .directory, path: path); e.mode = 0o755; return e }
 func link(_ kind: TarEntry.Kind, _ path: String, _ target: String) -> TarEntry { var e = TarEntry(kind: kind, path: path); e.linkTarget = target; return e }
 
-func tar(_ build: (inout TarWriter) -> Void) -> [UInt8] {
-    var w = TarWriter(); build(&w); w.finish(); return w.bytes
+func tar(_ build: (inout TarBuilder) -> Void) -> [UInt8] {
+    var w = TarBuilder(); build(&w); w.finish(); return w.bytes
 }
 
 func unpack(_ bytes: [UInt8], into s: Scratch, _ mode: Unpacker.Whiteouts = .apply) throws {
@@ -64,7 +64,7 @@ func unpack(_ bytes: [UInt8], into s: Scratch, _ mode: Unpacker.Whiteouts = .app
 @Suite struct TarReaderTests {
     @Test func ustarPaxAndGNULongNames() throws {
         let longName = String(repeating: "d/", count: 80) + "file"
-        var w = TarWriter()
+        var w = TarBuilder()
         let (e, d) = file("a/b.txt", "hello")
         w.add(e, data: d)
         w.add(TarEntry(kind: .file, path: longName), data: Array("long".utf8))  // pax path
@@ -99,7 +99,7 @@ func unpack(_ bytes: [UInt8], into s: Scratch, _ mode: Unpacker.Whiteouts = .app
     }
 
     @Test func hugePaxHeaderIsRefused() {
-        var w = TarWriter()
+        var w = TarBuilder()
         w.addRaw(name: "PaxHeaders/x", type: UInt8(ascii: "x"), size: 64 << 20, data: [])
         #expect(throws: ImageError.self) { _ = try TarReader(MemoryReader(w.bytes)).next() }
     }
@@ -237,7 +237,7 @@ func unpack(_ bytes: [UInt8], into s: Scratch, _ mode: Unpacker.Whiteouts = .app
     }
 
     @Test func hugePaxHeader() {
-        expectContained([{ var w = TarWriter(); w.addRaw(name: "p", type: UInt8(ascii: "x"), size: 1 << 40, data: []); return w.bytes }()], mustFail: true)
+        expectContained([{ var w = TarBuilder(); w.addRaw(name: "p", type: UInt8(ascii: "x"), size: 1 << 40, data: []); return w.bytes }()], mustFail: true)
     }
 
     @Test func devicesOnlyAsRoot() throws {

@@ -2,6 +2,7 @@ import Glibc
 import JSON
 import Runtime
 import Sys
+import Tar
 import Testing
 
 /// A minimal tar reader for the tests: (name with pax path applied, typeflag, size, link, content) per entry.

@@ -1,6 +1,7 @@
 import CHusk
 import Glibc
 import Sys
+import Tar
 
 /// Turns an overlayfs upper directory into an OCI layer tarball (image-spec layer.md):
 /// - a whiteout (a character device 0:0 that overlayfs leaves for a deleted name) becomes an

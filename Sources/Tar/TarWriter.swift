@@ -6,8 +6,9 @@ import Sys
 /// ids or times overflow its octal fields. Writes through `sink` in 512-byte blocks; `finish()`
 /// appends the two zero blocks that end an archive.
 ///
-/// Enough for OCI layer tarballs (what `husk sandbox --export-changes` writes); the Images
-/// module's unpacker reads the same format.
+/// The one tar writer of husk: OCI layer tarballs (`husk sandbox --export-changes`), OCI
+/// archives (`husk image export`), and the tests' archives (hostile ones too: `verbatimPaths`,
+/// `addRaw`). The Images module's reader reads the same format.
 public final class TarWriter {
     public enum Kind: Sendable, Equatable {
         case file, directory, symlink(target: String), hardlink(target: String)
@@ -35,6 +36,8 @@ public final class TarWriter {
         public var gid: UInt32 = 0
         public var size: UInt64 = 0
         public var mtime: Int64 = 0
+        /// Extended attributes, written as pax `SCHILY.xattr.NAME` records.
+        public var xattrs: [Xattr] = []
 
         public init(path: String, kind: Kind, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, size: UInt64 = 0, mtime: Int64 = 0) {
             self.path = path
@@ -47,7 +50,16 @@ public final class TarWriter {
         }
     }
 
+    public struct Xattr: Sendable, Equatable {
+        public var name: String
+        public var value: [UInt8]
+        public init(name: String, value: [UInt8]) { self.name = name; self.value = value }
+    }
+
     public static let blockSize = 512
+    /// Write paths exactly as given (no leading "/" stripped, no "/" added to directories):
+    /// only tests want this, to build hostile archives.
+    public var verbatimPaths = false
     private let sink: ([UInt8]) throws(SysError) -> Void
     private var buffer: [UInt8] = []
     /// Bytes of the current file's content still expected by `writeContent`.
@@ -68,8 +80,10 @@ public final class TarWriter {
     public func add(_ entry: Entry) throws(SysError) {
         precondition(pending == 0, "tar: previous file content incomplete")
         var name = entry.path
-        while name.hasPrefix("/") { name.removeFirst() }
-        if entry.kind == .directory && !name.hasSuffix("/") { name += "/" }
+        if !verbatimPaths {
+            while name.hasPrefix("/") { name.removeFirst() }
+            if entry.kind == .directory && !name.hasSuffix("/") { name += "/" }
+        }
         let link: String
         switch entry.kind {
         case let .symlink(t), let .hardlink(t): link = t
@@ -77,24 +91,16 @@ public final class TarWriter {
         }
         let size: UInt64 = entry.kind == .file ? entry.size : 0
 
-        var pax: [(String, String)] = []
+        var pax: [(String, [UInt8])] = []
         let split = TarWriter.splitUstarName(name)
-        if split == nil { pax.append(("path", name)) }
-        if link.utf8.count > 100 { pax.append(("linkpath", link)) }
-        if size > 0o777_7777_7777 { pax.append(("size", String(size))) }
-        if entry.uid > 0o7777777 { pax.append(("uid", String(entry.uid))) }
-        if entry.gid > 0o7777777 { pax.append(("gid", String(entry.gid))) }
-        if entry.mtime < 0 || entry.mtime > 0o777_7777_7777 { pax.append(("mtime", String(entry.mtime))) }
-        if !pax.isEmpty {
-            let body = TarWriter.paxRecords(pax)
-            let paxName = "PaxHeaders/" + String(name.suffix(80)).filter { $0 != "/" }
-            var h = TarWriter.header(name: (prefix: "", name: String(paxName.prefix(100))), mode: 0o644, uid: 0, gid: 0,
-                                     size: UInt64(body.count), mtime: 0, typeflag: UInt8(ascii: "x"), link: "", major: 0, minor: 0)
-            h.withUnsafeMutableBufferPointer { TarWriter.setChecksum($0) }
-            try emit(h)
-            try emit(body)
-            try pad(body.count)
-        }
+        if split == nil { pax.append(("path", Array(name.utf8))) }
+        if link.utf8.count > 100 { pax.append(("linkpath", Array(link.utf8))) }
+        if size > 0o777_7777_7777 { pax.append(("size", Array(String(size).utf8))) }
+        if entry.uid > 0o7777777 { pax.append(("uid", Array(String(entry.uid).utf8))) }
+        if entry.gid > 0o7777777 { pax.append(("gid", Array(String(entry.gid).utf8))) }
+        if entry.mtime < 0 || entry.mtime > 0o777_7777_7777 { pax.append(("mtime", Array(String(entry.mtime).utf8))) }
+        for x in entry.xattrs { pax.append(("SCHILY.xattr." + x.name, x.value)) }
+        if !pax.isEmpty { try addPax(pax, name: "PaxHeaders/" + String(name.suffix(80)).filter { $0 != "/" }) }
         var major: UInt32 = 0, minor: UInt32 = 0
         if case let .characterDevice(a, b) = entry.kind { (major, minor) = (a, b) }
         if case let .blockDevice(a, b) = entry.kind { (major, minor) = (a, b) }
@@ -108,6 +114,34 @@ public final class TarWriter {
         pending = size
         written = 0
         if size == 0 { pending = 0 }
+    }
+
+    /// A pax extended header ('x') with these records, applying to the next entry.
+    public func addPax(_ records: [(String, [UInt8])], name: String = "PaxHeaders/x") throws(SysError) {
+        let body = TarWriter.paxRecords(records)
+        var h = TarWriter.header(name: (prefix: "", name: String(name.prefix(100))), mode: 0o644, uid: 0, gid: 0,
+                                 size: UInt64(body.count), mtime: 0, typeflag: UInt8(ascii: "x"), link: "", major: 0, minor: 0)
+        h.withUnsafeMutableBufferPointer { TarWriter.setChecksum($0) }
+        try emit(h)
+        try emit(body)
+        try pad(body.count)
+    }
+
+    /// A header of any type whose declared size (base-256 when octal cannot hold it) need not
+    /// match `data`, then `data` padded to a block: tests build malformed archives with it.
+    public func addRaw(name: String, typeflag: UInt8, declaredSize: UInt64, data: [UInt8]) throws(SysError) {
+        precondition(pending == 0, "tar: previous file content incomplete")
+        var h = TarWriter.header(name: (prefix: "", name: name), mode: 0o644, uid: 0, gid: 0, size: min(declaredSize, 0o777_7777_7777),
+                                 mtime: 0, typeflag: typeflag, link: "", major: 0, minor: 0)
+        if declaredSize > 0o777_7777_7777 {
+            h[124] = 0x80
+            var v = declaredSize
+            for i in stride(from: 135, through: 125, by: -1) { h[i] = UInt8(v & 0xff); v >>= 8 }
+        }
+        h.withUnsafeMutableBufferPointer { TarWriter.setChecksum($0) }
+        try emit(h)
+        try emit(data)
+        try pad(data.count)
     }
 
     /// Content of the file last added.
@@ -185,13 +219,13 @@ public final class TarWriter {
     }
 
     /// pax records "LEN key=value\n", where LEN counts the whole record including its own digits.
-    static func paxRecords(_ pairs: [(String, String)]) -> [UInt8] {
+    static func paxRecords(_ pairs: [(String, [UInt8])]) -> [UInt8] {
         var out: [UInt8] = []
         for (k, v) in pairs {
-            let body = " \(k)=\(v)\n".utf8.count
+            let body = 1 + k.utf8.count + 1 + v.count + 1
             var len = body + String(body).count
             if String(len).count != String(body).count { len = body + String(len).count }
-            out += Array("\(len) \(k)=\(v)\n".utf8)
+            out += Array("\(len) \(k)=".utf8) + v + [10]
         }
         return out
     }
