@@ -91,6 +91,10 @@ public struct ImageConfig: Sendable {
     public var env: [String] = []
     public var workingDir = ""
     public var user = ""
+    /// Paths the image declares as volumes (config.Volumes keys), sorted.
+    public var volumes: [String] = []
+    /// config.StopSignal ("SIGTERM", "15", …), empty when unset.
+    public var stopSignal = ""
     public var diffIDs: [Digest] = []
 
     public static func parse(_ bytes: [UInt8], _ what: String) throws(ImageError) -> ImageConfig {
@@ -119,6 +123,11 @@ public struct ImageConfig: Sendable {
             c.env = try strings("Env")
             c.workingDir = cfg["WorkingDir"]?.string ?? ""
             c.user = cfg["User"]?.string ?? ""
+            c.stopSignal = cfg["StopSignal"]?.string ?? ""
+            if let v = cfg["Volumes"], !v.isNull {
+                guard let o = v.object else { throw ImageError("\(what).config.Volumes: not an object") }
+                c.volumes = o.pairs.map(\.0).sorted()
+            }
         }
         return c
     }

@@ -12,6 +12,8 @@ public struct Importer {
 
     /// Returns the names imported.
     public func importPath(_ path: String, name: String?) throws(ImageError) -> [ImageRef] {
+        let lease = try store.lease()
+        defer { withExtendedLifetime(lease) {} }
         if Files.isDirectory(path) { return try importDirectory(path, name: name) }
         guard Files.exists(path) else { throw ImageError("\(path): no such file or directory") }
         // An archive: unpack it (safely, no owners, no devices) into the store's tmp dir first.

@@ -6,8 +6,10 @@ import Sys
 extension Runtime {
     /// Removes a stopped container (with `force`, kills it first): poststop hooks, then
     /// its state dir. Deleting a created or running container without force is an error,
-    /// as the runtime-spec requires.
-    public func delete(_ id: String, force: Bool) throws(HuskError) {
+    /// as the runtime-spec requires. Returns the container's bundle path (nil for a
+    /// half-created one), so the caller can remove a bundle it made (an image run's).
+    @discardableResult
+    public func delete(_ id: String, force: Bool) throws(HuskError) -> String? {
         try ContainerID.validate(id)
         let record: ContainerRecord
         do {
@@ -17,7 +19,7 @@ extension Runtime {
             // Like runc (containerd relies on it): --force of an unknown container succeeds.
             if force && !Files.exists(store.directory(of: id) + "/state.json") {
                 try store.remove(id)
-                return
+                return nil
             }
             throw error
         }
@@ -42,6 +44,12 @@ extension Runtime {
         if let hooks = spec?.hooks, !hooks.poststop.isEmpty {
             HookRunner.runWarning(hooks.poststop, kind: "poststop", state: stateBytes(record, .stopped), log: log, id: id)
         }
+        return record.bundle
+    }
+
+    /// The signal an image asks to be stopped with (annotation org.opencontainers.image.stopSignal), if any.
+    public func stopSignal(of id: String) -> Int32? {
+        savedSpec(of: id)?.annotations["org.opencontainers.image.stopSignal"].flatMap { Signals.parse($0) }
     }
 
     private func stopForcibly(_ record: ContainerRecord) throws(HuskError) {

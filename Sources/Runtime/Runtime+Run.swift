@@ -22,7 +22,7 @@ extension Runtime {
         do throws(HuskError) {
             try startLaunched(record, launched)
         } catch {
-            try? delete(id, force: true)
+            _ = try? delete(id, force: true)
             throw error
         }
         if let hooks = savedSpec(of: id)?.hooks, !hooks.poststart.isEmpty {
@@ -34,7 +34,7 @@ extension Runtime {
             do throws(HuskError) {
                 try relay.receiveMaster()
             } catch {
-                try? delete(id, force: true)
+                _ = try? delete(id, force: true)
                 throw error
             }
         }

@@ -171,7 +171,7 @@ extension Runtime {
             record = try store.load(id)
             cgroup = try? cgroups(of: record)
         } catch {
-            try? delete(id, force: true)
+            _ = try? delete(id, force: true)
             throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
         }
         let oomBefore = cgroup?.oomKillCount()
@@ -179,7 +179,7 @@ extension Runtime {
         do throws(HuskError) {
             try startLaunched(record, launched)
         } catch {
-            try? delete(id, force: true)
+            _ = try? delete(id, force: true)
             throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)
         }
 

@@ -128,7 +128,7 @@ extension Runtime {
             }
         } catch {
             Glibc.close(launched.sync)
-            try? delete(id, force: true)
+            _ = try? delete(id, force: true)
             if initPidfd >= 0 { Glibc.close(initPidfd) }
             return fail(error)
         }

@@ -39,23 +39,36 @@ let runCommand = Command(
     name: "run", usage: "[options] CONTAINER_ID | [options] IMAGE [COMMAND...]",
     summary: "Create and start a container (from a bundle, or from an image in the store); in the foreground husk exits with the container's exit code.",
     options: createOptions + [
-        .init(names: ["rm"], takesValue: false, help: "image run: remove the container's rootfs when it exits"),
-        .init(names: ["env", "e"], takesValue: true, help: "image run: set an environment variable K=V (repeatable)"),
-        .init(names: ["cwd", "w"], takesValue: true, help: "image run: working directory"),
-        .init(names: ["name"], takesValue: true, help: "image run: container ID (default: random)"),
         .init(names: ["detach", "d"], takesValue: false, help: "do not wait for the container to exit"),
         .init(names: ["no-supervisor"], takesValue: false, help: "with -d: no husk supervisor, as runc (also HUSK_NO_SUPERVISOR=1)"),
         .init(names: ["log-max-size"], takesValue: true, help: "with -d: rotate container.log at this size (default 10m)"),
-    ],
-    stopAtFirstPositional: true
+    ] + imageRunOptions,
+    stopAtFirstPositional: true,
+    extraHelp: """
+
+    Bundle or image: one rule, on the first word.
+      A word with ':', '/' or '@' is an IMAGE reference (busybox:latest, library/alpine,
+      sha256:<digest>, name@sha256:<digest>): husk builds a bundle in the store from the image and
+      runs COMMAND (default: the image's Entrypoint + Cmd). Container IDs can never contain these
+      characters, so runc callers ('husk run [-b DIR] ID', bundle = current directory) are never
+      taken for an image run, even when an image of the same name exists: write 'NAME:latest'.
+    Image options (-e -w -u -v -t -i --name --rm --network --memory) are refused in bundle mode.
+    An image run's container lives as long as its state: foreground runs delete it at exit (as
+    runc run does), -d keeps it until 'husk delete' (or, with --rm, until it exits); its rootfs
+    (overlay mount, upper dir) goes with it.
+
+    """
 ) { args, ctx in
-    // Without --bundle, a first argument that names an image in the store runs that image.
-    if args.value("bundle") == nil, let first = args.positionals.first, Files.exists(ctx.storage + "/refs.json"),
-       let store = try? ContentStore(root: ctx.storage), let ref = try? store.resolve(first) {
-        return try runImage(ref, args, ctx)
+    if let first = args.positionals.first, isImageReference(first) {
+        return try runImage(first, args, ctx)
+    }
+    if let option = imageRunOptions.first(where: { args.flag($0.names[0]) }) {
+        let word = args.positionals.first ?? ""
+        throw UsageError("--\(option.names[0]) applies to image runs only; \"\(word)\" is a container ID (an image reference has ':', '/' or '@', e.g. \(word.isEmpty ? "busybox:latest" : word + ":latest"))")
     }
     let id = try Command.positionals(args, "CONTAINER_ID", command: "run")[0]
     let options = try createOptionsFrom(args)
+    try hintImageForMissingBundle(id, options.bundle, ctx)
     if args.flag("detach") && wantsSupervisor(args, options) {
         return try runSupervised(id, options, args, ctx)
     }

@@ -1,3 +1,5 @@
+import Glibc
+import Images
 import JSON
 import Runtime
 
@@ -18,21 +20,27 @@ let stateCommand = Command(
 
 let killCommand = Command(
     name: "kill", usage: "[--all] CONTAINER_ID [SIGNAL]",
-    summary: "Send a signal (default SIGTERM; names like TERM, SIGKILL or numbers) to a container.",
+    summary: "Send a signal (default: the image's StopSignal for an image run, else SIGTERM; names like TERM, SIGKILL or numbers) to a container.",
     options: [.init(names: ["all", "a"], takesValue: false, help: "signal every process of the container")]
 ) { args, ctx in
     let p = try Command.positionals(args, "CONTAINER_ID", command: "kill")
-    let name = p.count > 1 ? p[1] : "SIGTERM"
-    guard let sig = Signals.parse(name) else { throw UsageError("kill: unknown signal \"\(name)\"") }
+    let sig: Int32
+    if p.count > 1 {
+        guard let s = Signals.parse(p[1]) else { throw UsageError("kill: unknown signal \"\(p[1])\"") }
+        sig = s
+    } else {
+        sig = ctx.runtime.stopSignal(of: p[0]) ?? SIGTERM
+    }
     try ctx.runtime.kill(p[0], signal: sig, all: args.flag("all"))
     return 0
 }
 
 let deleteCommand = Command(
     name: "delete", usage: "[--force] CONTAINER_ID",
-    summary: "Delete a stopped container (with --force, kill it first).",
+    summary: "Delete a stopped container (with --force, kill it first); an image run's rootfs, overlay mount and upper dir go with it.",
     options: [.init(names: ["force", "f"], takesValue: false, help: "kill a created or running container, then delete it")]
 ) { args, ctx in
-    try ctx.runtime.delete(try Command.positionals(args, "CONTAINER_ID", command: "delete")[0], force: args.flag("force"))
+    let bundle = try ctx.runtime.delete(try Command.positionals(args, "CONTAINER_ID", command: "delete")[0], force: args.flag("force"))
+    if let bundle { Snapshots.removeBundle(at: bundle) }
     return 0
 }

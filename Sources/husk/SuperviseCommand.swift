@@ -1,4 +1,5 @@
 import Glibc
+import Images
 import Runtime
 import Sys
 
@@ -20,6 +21,7 @@ func runSupervised(_ id: String, _ options: CreateOptions, _ args: Arguments, _ 
     if let pidFile = options.pidFile { argv += ["--pid-file", Files.absolute(pidFile)] }
     if options.noPivot { argv.append("--no-pivot") }
     argv += ["--log-max-size", String(try logMaxSize(args))]
+    if args.flag("rm") { argv.append("--rm") }
     argv.append(id)
     try ctx.runtime.launchSupervisor(arguments: argv)
     return 0
@@ -60,10 +62,15 @@ private func passThroughGlobals() -> [String] {
 let superviseCommand = Command(
     name: "supervise", usage: "[options] CONTAINER_ID",
     summary: "(internal) the supervisor of a container started with 'husk run -d'.",
-    options: createOptions + [.init(names: ["log-max-size"], takesValue: true, help: "rotate container.log at this size")]
+    options: createOptions + [.init(names: ["log-max-size"], takesValue: true, help: "rotate container.log at this size"),
+                              .init(names: ["rm"], takesValue: false, help: "delete the container (and its image bundle) when it exits")]
 ) { args, ctx in
     let id = try Command.positionals(args, "CONTAINER_ID", command: "supervise")[0]
     var options = SuperviseOptions(create: try createOptionsFrom(args))
     options.logMaxSize = try logMaxSize(args)
-    return ctx.runtime.supervise(id, options)
+    let code = ctx.runtime.supervise(id, options)
+    if args.flag("rm"), let bundle = try? ctx.runtime.delete(id, force: true) {
+        Snapshots.removeBundle(at: bundle)
+    }
+    return code
 }
