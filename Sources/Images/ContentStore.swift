@@ -9,6 +9,10 @@ public struct ImageRef: Sendable {
     public var digest: Digest
     public var mediaType: String
     public var size: Int64
+
+    public init(name: String, digest: Digest, mediaType: String, size: Int64) {
+        self.name = name; self.digest = digest; self.mediaType = mediaType; self.size = size
+    }
 }
 
 /// The content-addressed store under the storage root (default /var/lib/husk, HUSK_STORAGE,

@@ -10,6 +10,10 @@ public enum ContainerUsers {
         public var uid: UInt32
         public var gid: UInt32
         public var additionalGids: [UInt32]
+
+        public init(uid: UInt32, gid: UInt32, additionalGids: [UInt32]) {
+            self.uid = uid; self.gid = gid; self.additionalGids = additionalGids
+        }
     }
 
     /// "name", "uid", "name:group", "uid:gid" → ids; a name needs the container's files.

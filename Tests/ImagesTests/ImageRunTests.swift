@@ -29,7 +29,7 @@ func busyboxLayers() -> [[UInt8]] {
     w1.add(dir("bin")); w1.add(dir("etc"))
     var bb = TarEntry(kind: .file, path: "bin/busybox"); bb.mode = 0o755
     w1.add(bb, data: readFile("/bin/busybox"))
-    for a in ["sh", "echo", "cat", "ls", "pwd", "env", "id"] { w1.add(link(.symlink, "bin/" + a, "busybox")) }
+    for a in ["sh", "echo", "cat", "ls", "pwd", "env", "id", "sleep", "true", "grep", "touch", "readlink", "stat"] { w1.add(link(.symlink, "bin/" + a, "busybox")) }
     let (g, gd) = file("etc/gone", "gone"); w1.add(g, data: gd)
     w1.finish()
     var w2 = TarBuilder()
@@ -48,9 +48,9 @@ func configJSON(_ diffIDs: [Digest]) -> [UInt8] {
     return JSON.serializeBytes(v)
 }
 
-func husk(_ s: Scratch, _ args: String) -> (Int32, String) {
+func husk(_ s: Scratch, _ args: String, cwd: String? = nil) -> (Int32, String) {
     let out = s.base + "/out"
-    let rc = system("\(huskBinary!) --root \(s.base)/state --storage \(s.base)/store \(args) >\(out) 2>&1 </dev/null")
+    let rc = system("\(cwd.map { "cd \($0) && " } ?? "")\(huskBinary!) --root \(s.base)/state --storage \(s.base)/store \(args) >\(out) 2>&1 </dev/null")
     let text = String(decoding: readFile(out), as: UTF8.self)
     unlink(out)
     return (rc == -1 ? -1 : (rc >> 8) & 0xff, text)
