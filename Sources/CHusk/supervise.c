@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <stdint.h>
 #include <unistd.h>
 
 pid_t husk_spawn_detached(const char *path, char *const argv[], char *const envp[], int status_fd) {
@@ -74,4 +77,15 @@ int husk_sup_read_signal(int sfd) {
     if (n < 0) return errno == EAGAIN ? 0 : -errno;
     if (n != (ssize_t)sizeof(si)) return 0;
     return (int)si.ssi_signo;
+}
+
+extern const char __executable_start[];
+extern const char etext[];
+
+void husk_sup_release_startup_memory(void) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)__executable_start + page - 1) & ~(page - 1);
+    uintptr_t end = (uintptr_t)etext & ~(page - 1);
+    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+    malloc_trim(0);
 }

@@ -151,6 +151,8 @@ extension Runtime {
             if s == 0 { break }
             Glibc.kill(initPid, s)
         }
+        // The set-up is done: what it touched need not stay resident for the container's life.
+        husk_sup_release_startup_memory()
         var initStatus: Int32? = nil
         var exitedAt: Int64 = 0
         var streams: [(fd: Int32, name: String)] = [(out[0], "stdout"), (err[0], "stderr")]
