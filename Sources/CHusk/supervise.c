@@ -80,12 +80,37 @@ int husk_sup_read_signal(int sfd) {
 }
 
 extern const char __executable_start[];
-extern const char etext[];
+extern const char _end[];
+
+// Drops this process's mappings of the binary's pages that are still the page cache's own
+// (text, read-only data, and data never written): they refault from the file unchanged.
+// Pages the process wrote (copied on write, now anonymous) are kept; /proc/self/pagemap tells
+// which are which (bit 63 present, bit 61 file page).
+static void drop_clean_image_pages(void) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)__executable_start & ~(page - 1);
+    uintptr_t end = ((uintptr_t)_end + page - 1) & ~(page - 1);
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    uint64_t entries[512];
+    uintptr_t run = 0;  // start of the current run of droppable pages, 0 when none
+    for (uintptr_t addr = start; addr < end;) {
+        size_t want = (end - addr) / page;
+        if (want > 512) want = 512;
+        ssize_t got = pread(fd, entries, want * sizeof(uint64_t), (off_t)(addr / page * sizeof(uint64_t)));
+        if (got <= 0) break;
+        size_t n = (size_t)got / sizeof(uint64_t);
+        for (size_t i = 0; i < n; i++, addr += page) {
+            int droppable = (entries[i] >> 63 & 1) && (entries[i] >> 61 & 1);
+            if (droppable && run == 0) run = addr;
+            if (!droppable && run != 0) { madvise((void *)run, addr - run, MADV_DONTNEED); run = 0; }
+        }
+    }
+    if (run != 0) madvise((void *)run, end - run, MADV_DONTNEED);
+    close(fd);
+}
 
 void husk_sup_release_startup_memory(void) {
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t start = ((uintptr_t)__executable_start + page - 1) & ~(page - 1);
-    uintptr_t end = (uintptr_t)etext & ~(page - 1);
-    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+    drop_clean_image_pages();
     malloc_trim(0);
 }

@@ -8,6 +8,7 @@ import Sys
 /// (replacing the previous one) and a new one begins. When the disk is full, output is dropped
 /// (the container keeps running) and, once writing works again, an entry
 /// `{"stream":"husk",…,"dropped":N}` says how many bytes were lost.
+/// The supervisor writes it from C (Sources/CHusk/supervise_loop.c); this side reads it back.
 public enum ContainerLog {
     public static let defaultMaxSize = 10 * 1024 * 1024
 
@@ -78,104 +79,5 @@ public enum ContainerLog {
         t.tm_min = mi
         t.tm_sec = s
         return (Int64(timegm(&t)) + offset, nsec)
-    }
-}
-
-/// The supervisor's side of container.log.
-final class ContainerLogWriter {
-    let path: String
-    let rotated: String
-    let maxSize: Int
-    private var fd: Int32 = -1
-    private var size = 0
-    private(set) var droppedBytes: UInt64 = 0
-    private var partial: [String: [UInt8]] = [:]
-    /// A partial line is written out once it is this long (or when output pauses).
-    private let partialLimit = 16 * 1024
-
-    init(dir: String, maxSize: Int) {
-        path = ContainerLog.path(in: dir)
-        rotated = ContainerLog.rotatedPath(in: dir)
-        self.maxSize = max(maxSize, 1)
-        open()
-    }
-
-    private func open() {
-        fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        var st = stat()
-        size = fd >= 0 && fstat(fd, &st) == 0 ? Int(st.st_size) : 0
-    }
-
-    /// Output read from the container: complete lines become entries, the rest waits for more.
-    func append(_ stream: String, _ bytes: ArraySlice<UInt8>) {
-        var pending = partial[stream] ?? []
-        pending.append(contentsOf: bytes)
-        var start = 0
-        while let nl = pending[start...].firstIndex(of: 10) {
-            emit(stream, pending[start...nl])
-            start = nl + 1
-        }
-        pending.removeFirst(start)
-        if pending.count >= partialLimit {
-            emit(stream, pending[...])
-            pending.removeAll()
-        }
-        partial[stream] = pending
-    }
-
-    /// Writes out partial lines (output paused, or the stream ended).
-    func flush() {
-        for (stream, bytes) in partial.sorted(by: { $0.key > $1.key }) where !bytes.isEmpty {
-            emit(stream, bytes[...])
-        }
-        partial.removeAll()
-        if droppedBytes > 0 { reportDropped() }
-    }
-
-    private func entry(_ stream: String, _ text: String, dropped: UInt64? = nil) -> [UInt8] {
-        var o: JSONObject = ["stream": .string(stream), "time": .string(rfc3339Now()), "log": .string(text)]
-        if let dropped { o["dropped"] = .int(dropped) }
-        return JSON.serializeBytes(.object(o)) + [10]
-    }
-
-    private func emit(_ stream: String, _ bytes: ArraySlice<UInt8>) {
-        if droppedBytes > 0 { reportDropped() }
-        if !write(entry(stream, String(decoding: bytes, as: UTF8.self))) { droppedBytes += UInt64(bytes.count) }
-    }
-
-    private func reportDropped() {
-        if write(entry("husk", "no space left for the container's output", dropped: droppedBytes)) { droppedBytes = 0 }
-    }
-
-    /// One whole entry or nothing (a short write is cut back off, so no line is torn).
-    private func write(_ line: [UInt8]) -> Bool {
-        if size > 0 && size + line.count > maxSize { rotate() }
-        if fd < 0 { open() }
-        guard fd >= 0 else { return false }
-        var offset = 0
-        while offset < line.count {
-            let n = line[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                if offset > 0 { _ = ftruncate(fd, off_t(size)) }
-                return false
-            }
-            offset += n
-        }
-        size += line.count
-        return true
-    }
-
-    private func rotate() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
-        rename(path, rotated)
-        open()
-    }
-
-    func close() {
-        flush()
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
     }
 }

@@ -27,7 +27,7 @@ public struct SuperviseOptions: Sendable {
 
 /// How long the supervisor keeps reading output after init exited, for processes that
 /// outlive it without a pid namespace (they keep the pipes open).
-private let drainAfterExitMs: Int64 = 1000
+private let drainAfterExitMs: Int32 = 1000
 
 extension Runtime {
     // MARK: the CLI side
@@ -141,7 +141,9 @@ extension Runtime {
             Glibc.close(devnull)
         }
         // The log exists before the CLI returns: `husk logs` right after `run -d` finds it.
-        let writer = ContainerLogWriter(dir: store.directory(of: id), maxSize: options.logMaxSize)
+        let dir = store.directory(of: id)
+        let created = Glibc.open(ContainerLog.path(in: dir), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        if created >= 0 { Glibc.close(created) }
         report("ok")
         log.debug("supervising container \(id) (init pid \(initPid))")
 
@@ -151,60 +153,19 @@ extension Runtime {
             if s == 0 { break }
             Glibc.kill(initPid, s)
         }
-        // The set-up is done: what it touched need not stay resident for the container's life.
-        husk_sup_release_startup_memory()
-        var initStatus: Int32? = nil
-        var exitedAt: Int64 = 0
-        var streams: [(fd: Int32, name: String)] = [(out[0], "stdout"), (err[0], "stderr")]
-        var buf = [UInt8](repeating: 0, count: 65536)
-
-        func reap() {
-            while true {
-                var raw: Int32 = 0
-                let pid = waitpid(-1, &raw, WNOHANG)
-                if pid <= 0 { break }
-                if pid == initPid && initStatus == nil {
-                    initStatus = raw
-                    exitedAt = monotonicMs()
-                }
+        if initPidfd >= 0 { Glibc.close(initPidfd); initPidfd = -1 }
+        // The loop that runs until init exits is C (supervise_loop.c): it first releases what the
+        // set-up touched, so the supervisor stays small for the container's life.
+        var result = husk_sup_loop_result()
+        ContainerLog.path(in: dir).withCString { logPath in
+            ContainerLog.rotatedPath(in: dir).withCString { rotatedPath in
+                var args = husk_sup_loop_args(init_pid: initPid, stdout_fd: out[0], stderr_fd: err[0], signal_fd: sfd,
+                                              log_path: logPath, rotated_path: rotatedPath,
+                                              log_max_size: Int64(options.logMaxSize), drain_ms: drainAfterExitMs)
+                husk_sup_loop(&args, &result)
             }
         }
-
-        while true {
-            reap()
-            if initStatus != nil {
-                if initPidfd >= 0 { Glibc.close(initPidfd); initPidfd = -1 }
-                if streams.isEmpty || monotonicMs() - exitedAt >= drainAfterExitMs { break }
-            }
-            var fds = streams.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            fds.append(pollfd(fd: sfd, events: Int16(POLLIN), revents: 0))
-            fds.append(pollfd(fd: initPidfd, events: Int16(POLLIN), revents: 0))
-            let timeout: Int32 = initStatus == nil ? 200 : Int32(max(1, drainAfterExitMs - (monotonicMs() - exitedAt)))
-            let signalIndex = fds.count - 2
-            let r = poll(&fds, nfds_t(fds.count), timeout)
-            if r < 0 && errno != EINTR { break }
-            if r == 0 { writer.flush(); continue }
-            var closed: [Int32] = []
-            for (i, s) in streams.enumerated() where fds[i].revents != 0 {
-                let n = read(s.fd, &buf, buf.count)
-                if n > 0 {
-                    writer.append(s.name, buf[0..<n])
-                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                    closed.append(s.fd)
-                }
-            }
-            for fd in closed { Glibc.close(fd) }
-            streams.removeAll { closed.contains($0.fd) }
-            if sfd >= 0 && fds[signalIndex].revents != 0 {
-                while true {
-                    let sig = husk_sup_read_signal(sfd)
-                    if sig <= 0 { break }
-                    if sig != SIGCHLD && initStatus == nil { Glibc.kill(initPid, sig) }
-                }
-            }
-        }
-        writer.close()
-        for s in streams { Glibc.close(s.fd) }
+        let initStatus: Int32? = result.reaped != 0 ? result.status : nil
 
         let raw = initStatus ?? 0
         let exit = ExitStatus(raw: raw)
@@ -217,12 +178,11 @@ extension Runtime {
                 oomKilled = m.failcnt > 0 && m.limit > 0 && m.max >= m.limit
             }
         }
-        let record = ExitRecord(status: exit, finishedAt: rfc3339Now(), oomKilled: oomKilled)
+        let record = ExitRecord(status: exit, finishedAt: rfc3339(result.finished), oomKilled: oomKilled)
         if initStatus != nil {
             try? Files.writeAtomically(store.exitPath(of: id), JSON.serializeBytes(record.json) + [10], mode: 0o644)
         }
         log.debug("container \(id) exited: \(exit)\(oomKilled ? " (OOM killed)" : "")")
-        reap()
         return 0
     }
 

@@ -31,6 +31,11 @@ public enum Processes {
 public func rfc3339Now() -> String {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
+    return rfc3339(ts)
+}
+
+/// `ts` (CLOCK_REALTIME) as RFC 3339 in UTC with nanoseconds, trailing zeros trimmed.
+public func rfc3339(_ ts: timespec) -> String {
     var tmv = tm()
     var secs = ts.tv_sec
     gmtime_r(&secs, &tmv)

@@ -99,4 +99,20 @@ struct LogsTests {
         let numbers = lines.compactMap { Int($0.dropFirst(4)) }
         #expect(numbers == Array((100 - numbers.count + 1)...100))
     }
+
+    /// Bytes that are not text survive as JSON: control characters escaped, invalid UTF-8 as U+FFFD.
+    @Test func oddBytesStayValidJSON() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let b = try sb.bundle { $0.shell(#"printf 'a\001b"c\\d\377e\tf\n'; printf 'caf\303\251\n'"#) }
+        let id = sb.newID("bytes")
+        #expect(try await sb.husk(["run", "-d", "--bundle", b.path, id]).status == 0)
+        #expect(try await sb.waitOutput(id) == "0")
+        let r = try await sb.husk(["logs", id])
+        #expect(r.stdout == "a\u{01}b\"c\\d\u{FFFD}e\tf\ncafé\n", "\(r)")
+        let text = try String(contentsOfFile: sb.stateFile(id, "container.log"), encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "valid JSON: \(line)")
+        }
+    }
 }

@@ -4,6 +4,7 @@
 #define HUSK_SUPERVISE_H
 
 #include <sys/types.h>
+#include <time.h>
 
 // posix_spawn of `path` with POSIX_SPAWN_SETSID, stdin/stdout/stderr on /dev/null, `status_fd`
 // as fd 3, default signal dispositions and an empty mask. Returns the pid or -errno.
@@ -24,5 +25,31 @@ int husk_sup_read_signal(int sfd);
 // kernel's fault-around) would otherwise stay counted in its RSS for the container's life.
 // Text is never written, so dropped pages refault from the page cache when used again.
 void husk_sup_release_startup_memory(void);
+
+// What the supervisor's loop watches: init, the read ends of its stdout/stderr pipes, the
+// signalfd from husk_sup_block_signals, and where container.log goes.
+struct husk_sup_loop_args {
+    pid_t init_pid;
+    int stdout_fd;
+    int stderr_fd;
+    int signal_fd;
+    const char *log_path;
+    const char *rotated_path;
+    long long log_max_size;
+    // How long output is still read after init exited (processes that outlive it keep the pipes).
+    int drain_ms;
+};
+
+struct husk_sup_loop_result {
+    int reaped;       // init was reaped: `status` is its wait status
+    int status;
+    struct timespec finished;  // CLOCK_REALTIME when init was reaped
+};
+
+// Releases the set-up's memory (husk_sup_release_startup_memory), then relays output into
+// container.log (JSON lines, rotation at log_max_size, output dropped and counted when the
+// disk is full), forwards signals to init and reaps children until init has
+// exited and its output is drained. Closes the stream fds; allocates nothing.
+void husk_sup_loop(const struct husk_sup_loop_args *args, struct husk_sup_loop_result *result);
 
 #endif
