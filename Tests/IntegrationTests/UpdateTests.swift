@@ -54,6 +54,20 @@ struct UpdateTests {
         #expect(CgroupFiles.read(pid: pid, .pidsMax) == "44")
     }
 
+    @Test(.disabled(if: Harness.isReference, "husk's state dir layout"))
+    func updatedLimitsAreRecordedInTheSavedConfig() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let (id, _) = try await Self.sleeper(sb, "updsave")
+        #expect(try await sb.husk(["update", "--memory", "48m", id]).status == 0)
+        #expect(try await sb.husk(["update", "--pids-limit", "20", id]).status == 0)
+        let data = try #require(FileManager.default.contents(atPath: sb.stateRoot + "/" + id + "/config.json"))
+        let config = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let resources = (config["linux"] as? [String: Any])?["resources"] as? [String: Any]
+        #expect((resources?["memory"] as? [String: Any])?["limit"] as? Int == 50331648, "\(String(describing: resources))")
+        #expect((resources?["pids"] as? [String: Any])?["limit"] as? Int == 20, "the second update keeps the first's limit")
+    }
+
     @Test func badValuesAndStoppedContainersAreRefused() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
