@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys → Tar, Seccomp, Cgroups → Runtime, Images → husk.
+// Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys → Tar, Seccomp, Cgroups → Runtime, Images → husk;
+// CNet → HTTP → Images.
 let package = Package(
     name: "husk",
     targets: [
@@ -25,8 +26,12 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "Tar", "CHusk", "Seccomp", "Cgroups"]),
         // SHA-256, gzip (zlib) and zstd (libzstd) streams, openat2 for unpacking inside a root.
         .target(name: "CImages", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
-        // Content store, tar/pax unpacking with whiteouts, image import/export, snapshots, bundles.
-        .target(name: "Images", dependencies: ["JSON", "OCI", "Sys", "Tar", "CImages"]),
+        // TCP with timeouts and TLS through the system OpenSSL (libssl.a/libcrypto.a in the static binary).
+        .target(name: "CNet", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // A small HTTP/1.1 client over CNet: bodies by length or chunks, redirects, timeouts.
+        .target(name: "HTTP", dependencies: ["CNet"]),
+        // Content store, tar/pax unpacking with whiteouts, image import/export, registry pull, snapshots, bundles.
+        .target(name: "Images", dependencies: ["JSON", "OCI", "Sys", "Tar", "CImages", "HTTP"]),
         .executableTarget(name: "husk", dependencies: ["Runtime", "Images"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -35,6 +40,7 @@ let package = Package(
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "JSON", "Sys"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "CImages", "JSON", "Tar", "Sys"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["JSON", "OCI"]),
     ]
 )

@@ -107,6 +107,13 @@ public struct ContentStore: Sendable {
         let all = try refs()
         if let r = all.first(where: { $0.name == name }) { return r }
         if !name.contains(":"), let r = all.first(where: { $0.name == name + ":latest" }) { return r }
+        // A registry reference as typed (busybox:1, localhost:5000/app) names what pull recorded
+        // under its canonical form (docker.io/library/busybox:1). Only for words with ':', '/' or
+        // '@', which container IDs never have.
+        if name.contains(where: { $0 == ":" || $0 == "/" || $0 == "@" }), let parsed = try? Reference.parse(name),
+           let r = all.first(where: { $0.name == parsed.storeName }) {
+            return r
+        }
         let hex = name.hasPrefix("sha256:") ? String(name.dropFirst(7)) : name
         if hex.count >= 6 {
             let m = all.filter { $0.digest.hex.hasPrefix(hex) }

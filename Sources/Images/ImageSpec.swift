@@ -28,7 +28,7 @@ public struct Descriptor: Sendable {
     public var digest: Digest
     public var size: Int64
     public var annotations: [String: String] = [:]
-    public var platform: (os: String, architecture: String)? = nil
+    public var platform: Platform? = nil
 
     public init(mediaType: String, digest: Digest, size: Int64) {
         self.mediaType = mediaType; self.digest = digest; self.size = size
@@ -41,7 +41,9 @@ public struct Descriptor: Sendable {
         guard let size = v["size"]?.int64, size >= 0 else { throw ImageError("\(what).size: missing or not a non-negative integer") }
         var d = Descriptor(mediaType: mt, digest: try Digest(parsing: ds, what: "\(what).digest"), size: size)
         for (k, a) in v["annotations"]?.object?.pairs ?? [] { if let s = a.string { d.annotations[k] = s } }
-        if let p = v["platform"], let os = p["os"]?.string, let arch = p["architecture"]?.string { d.platform = (os, arch) }
+        if let p = v["platform"], let os = p["os"]?.string, let arch = p["architecture"]?.string {
+            d.platform = Platform(os: os, architecture: arch, variant: p["variant"]?.string)
+        }
         return d
     }
 

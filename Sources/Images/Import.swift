@@ -110,9 +110,8 @@ public struct Importer {
         guard let ms = index["manifests"]?.array else { throw ImageError("index \(d.digest): manifests: missing") }
         var candidates: [Descriptor] = []
         for (i, m) in ms.enumerated() { candidates.append(try Descriptor.parse(m, "index \(d.digest): manifests[\(i)]")) }
-        let arch = hostArchitecture
-        guard let pick = candidates.first(where: { $0.platform?.os == "linux" && $0.platform?.architecture == arch }) ?? (candidates.count == 1 ? candidates.first : nil) else {
-            throw ImageError("index \(d.digest): no manifest for linux/\(arch)")
+        guard let pick = Platform.host.select(candidates) ?? (candidates.count == 1 ? candidates.first : nil) else {
+            throw ImageError("index \(d.digest): no manifest for \(Platform.host) (it has: \(platformList(candidates)))")
         }
         return try resolveManifest(src, pick, "index \(d.digest)")
     }

@@ -4,8 +4,8 @@ import Runtime
 
 /// `husk image import|export|ls|rm|prune`: the content store under --storage (HUSK_STORAGE, /var/lib/husk).
 let imageCommand = Command(
-    name: "image", usage: "import PATH [--name NAME] | export [--format oci-dir|oci-archive] NAME DEST | ls | rm NAME... | prune",
-    summary: "Manage images: import an OCI layout, OCI archive or docker-archive; export; list; remove; prune unused blobs and snapshots.",
+    name: "image", usage: "import PATH [--name NAME] | pull [options] REF | export [--format oci-dir|oci-archive] NAME DEST | ls | rm NAME... | prune",
+    summary: "Manage images: import an OCI layout, OCI archive or docker-archive; pull from a registry (see 'husk pull --help'); export; list; remove; prune unused blobs and snapshots.",
     options: [], stopAtFirstPositional: true,
     extraHelp: """
 
@@ -19,7 +19,7 @@ let imageCommand = Command(
     """
 ) { args, ctx in
     let words = args.positionals
-    guard let sub = words.first else { throw UsageError("'husk image' needs a subcommand: import, export, ls, rm, prune") }
+    guard let sub = words.first else { throw UsageError("'husk image' needs a subcommand: import, pull, export, ls, rm, prune") }
     let rest = words.dropFirst()
     let store = try ContentStore(root: ctx.storage)
     switch sub {
@@ -38,6 +38,10 @@ let imageCommand = Command(
         try Exporter(store: store).export(ref, to: a.positionals[1], format: format)
         print("exported \(ref.name) \(ref.digest) to \(a.positionals[1]) (\(format.rawValue))")
         return 0
+    case "pull":
+        let a = try Arguments(rest, options: pullOptions, command: "image pull")
+        guard let ref = a.positionals.first else { throw UsageError("'husk image pull' needs REF") }
+        return try pullImage(ref, a, ctx)
     case "ls", "list":
         listImages(store)
         return 0
@@ -50,7 +54,7 @@ let imageCommand = Command(
         print("pruned \(r.blobs) blobs (\(r.blobBytes) bytes), \(r.snapshots) snapshots (\(r.snapshotBytes) bytes); \(r.blobBytes + r.snapshotBytes) bytes freed")
         return 0
     default:
-        throw UsageError("unknown 'husk image' subcommand \"\(sub)\" (import, export, ls, rm, prune)")
+        throw UsageError("unknown 'husk image' subcommand \"\(sub)\" (import, pull, export, ls, rm, prune)")
     }
 }
 

@@ -8,7 +8,7 @@ import Runtime
 let version = "0.1.0"
 let commands = [createCommand, startCommand, runCommand, execCommand, stateCommand, killCommand, deleteCommand,
                 pauseCommand, resumeCommand, updateCommand, eventsCommand, listCommand, specCommand, featuresCommand,
-                waitCommand, logsCommand, psCommand, sandboxCommand, imageCommand, imagesCommand, rmiCommand]
+                waitCommand, logsCommand, psCommand, sandboxCommand, imageCommand, imagesCommand, rmiCommand, pullCommand]
 /// Verbs husk runs for itself, left out of the usage text.
 let hiddenCommands = [superviseCommand]
 
