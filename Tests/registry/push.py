@@ -9,7 +9,7 @@ a busybox rootfs (rootfs-examples/busybox/build.sh): busybox itself, the rest of
 /etc/pull-message (Cmd: cat it). `index` pushes that image as linux/amd64 and a one-layer
 linux/arm64 image, then an OCI index of both. Prints a JSON object of the digests.
 """
-import argparse, base64, gzip, hashlib, io, json, os, ssl, sys, tarfile, urllib.error, urllib.parse, urllib.request
+import argparse, base64, gzip, hashlib, io, json, os, re, ssl, sys, tarfile, urllib.error, urllib.parse, urllib.request
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -21,9 +21,10 @@ class Registry:
     def __init__(self, url, repo, user=None, cafile=None):
         self.url, self.repo = url.rstrip("/"), repo
         self.ctx = ssl.create_default_context(cafile=cafile) if cafile else None
-        self.auth = ("Basic " + base64.b64encode(user.encode()).decode()) if user else None
+        self.basic = ("Basic " + base64.b64encode(user.encode()).decode()) if user else None
+        self.auth = self.basic
 
-    def request(self, method, url, data=None, headers=None):
+    def request(self, method, url, data=None, headers=None, retried=False):
         if not url.startswith("http"):
             url = self.url + url
         req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
@@ -34,16 +35,16 @@ class Registry:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             body = e.read()
-            if e.code in (401,) and "Bearer" in e.headers.get("WWW-Authenticate", "") and not self.auth.startswith("Bearer"):
+            if e.code == 401 and "Bearer" in e.headers.get("WWW-Authenticate", "") and not retried:
                 self.bearer(e.headers["WWW-Authenticate"])
-                return self.request(method, url, data, headers)
+                return self.request(method, url, data, headers, True)
             raise SystemExit(f"push.py: {method} {url}: {e.code} {body[:300]!r}")
 
     def bearer(self, challenge):
-        params = dict(p.split("=", 1) for p in challenge[len("Bearer "):].split(","))
-        params = {k: v.strip('"') for k, v in params.items()}
-        q = urllib.parse.urlencode({"service": params.get("service", ""), "scope": params.get("scope", "")})
-        req = urllib.request.Request(params["realm"] + "?" + q, headers={"Authorization": self.auth})
+        params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+        # Ask for push and pull at once: one token serves the whole push.
+        q = urllib.parse.urlencode({"service": params.get("service", ""), "scope": f"repository:{self.repo}:pull,push"})
+        req = urllib.request.Request(params["realm"] + "?" + q, headers={"Authorization": self.basic} if self.basic else {})
         with urllib.request.urlopen(req, context=self.ctx) as r:
             self.auth = "Bearer " + json.loads(r.read())["token"]
 
@@ -58,7 +59,7 @@ class Registry:
         self.request("PUT", loc + sep + "digest=" + digest, data, {"Content-Type": "application/octet-stream"})
         return digest
 
-    def head(self, path):
+    def head(self, path, retried=False):
         req = urllib.request.Request(self.url + path, method="HEAD")
         if self.auth:
             req.add_header("Authorization", self.auth)
@@ -66,6 +67,9 @@ class Registry:
             with urllib.request.urlopen(req, context=self.ctx) as r:
                 return r.status, dict(r.headers), b""
         except urllib.error.HTTPError as e:
+            if e.code == 401 and "Bearer" in e.headers.get("WWW-Authenticate", "") and not retried:
+                self.bearer(e.headers["WWW-Authenticate"])
+                return self.head(path, True)
             return e.code, {}, b""
 
     def manifest(self, ref, data, media_type):

@@ -35,7 +35,9 @@ final class BlobReader: ByteReader {
                 response = nil
                 guard error.transient else { throw error }
                 failures += 1
-                if failures > retries { throw ImageError("\(error.message) (gave up after \(retries) retries)") }
+                if failures > retries {
+                    throw ImageError("\(error.message) (at byte \(offset) of \(descriptor.size); gave up after \(retries) retries)")
+                }
                 usleep(UInt32(250_000 << min(failures - 1, 3)))
             }
         }

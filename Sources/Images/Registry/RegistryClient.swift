@@ -72,7 +72,8 @@ public final class RegistryClient: @unchecked Sendable {
             if (200..<300).contains(response.status) { return response }
             let body = (try? response.body.readAll(limit: 65536)) ?? []
             response.close()
-            var message = "\(what): GET \(req.url): \(registryError(response.status, response.reason, body))"
+            let redirected = response.url == req.url ? "" : " (redirected to \(response.url))"
+            var message = "\(what): GET \(req.url)\(redirected): \(registryError(response.status, response.reason, body))"
             if response.status == 401 || response.status == 403 {
                 message += credentials.map { " (credentials for \(reference.registry) from \($0.source) were not accepted)" }
                     ?? " (no credentials for \(reference.registry) found in \(AuthFiles.candidates(authfile: options.authfile).joined(separator: ", ")))"
@@ -124,11 +125,11 @@ public final class RegistryClient: @unchecked Sendable {
         }
         if challenges.contains(where: { $0.scheme == "basic" }) {
             guard let c = credentials else {
-                throw ImageError("\(reference.registry): 401 \(failure): the registry wants a user name and password; none found in \(AuthFiles.candidates(authfile: options.authfile).joined(separator: ", "))")
+                throw ImageError("\(reference.registry): \(failure): the registry wants a user name and password; none found in \(AuthFiles.candidates(authfile: options.authfile).joined(separator: ", "))")
             }
             return "Basic " + Base64.encode(Array("\(c.username):\(c.password)".utf8))
         }
-        throw ImageError("\(reference.registry): 401 \(failure) (no Bearer or Basic challenge in WWW-Authenticate)")
+        throw ImageError("\(reference.registry): \(failure) (no Bearer or Basic challenge in WWW-Authenticate)")
     }
 
     /// GET realm?service=…&scope=… (with Basic credentials when we have them) → token.

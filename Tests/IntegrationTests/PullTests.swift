@@ -1,0 +1,202 @@
+// husk pull against a real registry (Debian's docker-registry), a token server and a fake
+// registry that misbehaves: images pushed by the tests, pulled, run; every failure leaves the
+// store consistent (no ref, no blob under a wrong digest, nothing in ingest/) and the next
+// good pull works.
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.enabled(if: RegistryTools.available, RegistryTools.requirement))
+struct PullTests {
+    /// husk --storage STORE ARGS…
+    static func husk(_ sb: Sandbox, store: String, _ args: [String], env: [String: String]? = nil, timeout: Double = 60) async throws -> CommandResult {
+        let child = try Child([Harness.binary, "--root", sb.stateRoot, "--storage", store] + args, outputDir: sb.ioDir, environment: env)
+        return await child.wait(timeout: timeout)
+    }
+
+    /// Environment without the caller's auth files (tests set what they need).
+    static func cleanEnv(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for k in ["REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "SSL_CERT_FILE", "SSL_CERT_DIR"] { env[k] = nil }
+        env["HOME"] = "/nonexistent-husk-test-home"
+        return env.merging(extra) { $1 }
+    }
+
+    /// The store holds no half-made state: ingest/ empty, every blob's content matches its name,
+    /// and `name` is not recorded.
+    static func expectConsistent(_ store: String, without name: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let fm = FileManager.default
+        #expect(((try? fm.contentsOfDirectory(atPath: store + "/ingest")) ?? []).isEmpty, "ingest/ is empty", sourceLocation: sourceLocation)
+        for hex in (try? fm.contentsOfDirectory(atPath: store + "/blobs/sha256")) ?? [] {
+            let out = try captureSync(["/usr/bin/sha256sum", store + "/blobs/sha256/" + hex])
+            #expect(out.hasPrefix(hex), "blob \(hex) matches its digest", sourceLocation: sourceLocation)
+        }
+        if let name {
+            let refs = (try? String(contentsOfFile: store + "/refs.json", encoding: .utf8)) ?? ""
+            #expect(!refs.contains("\"\(name)\""), "no ref \(name) after a failed pull", sourceLocation: sourceLocation)
+        }
+    }
+
+    static func blobCount(_ store: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: store + "/blobs/sha256")) ?? []).count
+    }
+
+    @Test func pullRunIndexPlatformDigestAndCache() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let reg = try await TestRegistry.start(sb, name: "reg")
+        let rootfs = try await RegistryTools.busyboxRootfs(sb)
+        let url = "http://\(reg.host)"
+        let image = try await RegistryTools.push(sb, "image", url, "test/busybox:1", rootfs: rootfs)
+        let index = try await RegistryTools.push(sb, "index", url, "test/multi:1", rootfs: rootfs)
+        let store = sb.dir + "/store"
+        let env = Self.cleanEnv()
+        let ref = "\(reg.host)/test/busybox:1"
+        let manifest = image["manifest"] as! String
+
+        let first = try await Self.husk(sb, store: store, ["pull", "--plain-http", ref], env: env)
+        #expect(first.succeeded, "\(first)")
+        #expect(first.stdout.contains("pulled \(ref) \(manifest)"), "\(first.stdout)")
+        #expect(first.stdout.contains("3 layers, 4 blobs fetched"), "\(first.stdout)")
+        print("pull of the 3-layer busybox image: \(String(format: "%.3f", first.elapsed)) s (\(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))")
+
+        let run = try await Self.husk(sb, store: store, ["run", "--rm", ref], env: env)
+        #expect(run.succeeded, "\(run)")
+        #expect(run.stdout == "hello from the registry\n", "\(run)")
+
+        // Again: every blob cached, nothing fetched, nothing new in the store.
+        let blobs = Self.blobCount(store)
+        let second = try await Self.husk(sb, store: store, ["pull", "--plain-http", ref], env: env)
+        #expect(second.succeeded, "\(second)")
+        #expect(second.stdout.contains("0 blobs fetched (0 B), 4 cached"), "\(second.stdout)")
+        #expect(Self.blobCount(store) == blobs)
+
+        // By digest (recorded as name@digest), through `husk image pull`, quiet: just the digest.
+        let byDigest = "\(reg.host)/test/busybox@\(manifest)"
+        let quiet = try await Self.husk(sb, store: store, ["image", "pull", "--plain-http", "-q", byDigest], env: env)
+        #expect(quiet.succeeded, "\(quiet)")
+        #expect(quiet.stdout == manifest + "\n", "\(quiet)")
+        let ls = try await Self.husk(sb, store: store, ["image", "ls"], env: env)
+        #expect(ls.stdout.contains(byDigest), "\(ls.stdout)")
+
+        // An index: linux/amd64 by default, arm64 when asked, a missing platform is an error listing what exists.
+        let multi = "\(reg.host)/test/multi:1"
+        let amd = try await Self.husk(sb, store: store, ["pull", "--plain-http", "-q", multi], env: env)
+        #expect(amd.stdout == (index["amd64"] as! String) + "\n", "\(amd)")
+        let runMulti = try await Self.husk(sb, store: store, ["run", "--rm", multi], env: env)
+        #expect(runMulti.stdout == "hello from the registry\n", "\(runMulti)")
+        let arm = try await Self.husk(sb, store: store, ["pull", "--plain-http", "--platform", "linux/arm64", "-q", multi], env: env)
+        #expect(arm.stdout == (index["arm64"] as! String) + "\n", "\(arm)")
+        let none = try await Self.husk(sb, store: store, ["pull", "--plain-http", "--platform", "linux/s390x", multi], env: env)
+        #expect(none.status != 0)
+        #expect(none.stderr.contains("no image for linux/s390x") && none.stderr.contains("linux/amd64, linux/arm64/v8"), "\(none.stderr)")
+
+        // Unknown tag, https against a plain-HTTP registry, a malformed reference.
+        let missing = try await Self.husk(sb, store: store, ["pull", "--plain-http", "\(reg.host)/test/busybox:nope"], env: env)
+        #expect(missing.status != 0 && missing.stderr.contains("404") && missing.stderr.contains("MANIFEST_UNKNOWN"), "\(missing.stderr)")
+        let tls = try await Self.husk(sb, store: store, ["pull", ref], env: env)
+        #expect(tls.status != 0 && tls.stderr.contains("TLS handshake with \(reg.host)") && tls.stderr.contains("--plain-http"), "\(tls.stderr)")
+        let bad = try await Self.husk(sb, store: store, ["pull", "\(reg.host)/Test/BusyBox"], env: env)
+        #expect(bad.status != 0 && bad.stderr.contains("invalid image reference") && bad.stderr.contains("lowercase"), "\(bad.stderr)")
+        try Self.expectConsistent(store)
+    }
+
+    @Test func bearerTokenAuth() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let dir = sb.dir
+        try await RegistryTools.openssl(sb, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/token.key",
+                                            "-out", dir + "/token.crt", "-days", "2", "-subj", "/CN=husk-test-token"])
+        let tokenPort = try await RegistryTools.startPythonServer(sb, "tokenserver.py",
+            [dir + "/token.key", dir + "/token.crt", "--service", "husk-test", "--issuer", "husk-test-issuer", "--user", "tester:s3cret"],
+            portFile: dir + "/token.port")
+        let auth = """
+        auth:
+          token:
+            realm: http://127.0.0.1:\(tokenPort)/token
+            service: husk-test
+            issuer: husk-test-issuer
+            rootcertbundle: \(dir)/token.crt
+
+        """
+        let reg = try await TestRegistry.start(sb, name: "reg", auth: auth)
+        let rootfs = try await RegistryTools.busyboxRootfs(sb)
+        _ = try await RegistryTools.push(sb, "image", "http://\(reg.host)", "private/busybox:1", rootfs: rootfs, ["--user", "tester:s3cret"])
+        _ = try await RegistryTools.push(sb, "image", "http://\(reg.host)", "public/busybox:1", rootfs: rootfs,
+                                         ["--user", "tester:s3cret", "--message", "public\n"])
+        let store = sb.dir + "/store"
+        let env = Self.cleanEnv()
+        let priv = "\(reg.host)/private/busybox:1"
+
+        // Anonymous token: enough for public/, denied for private/.
+        let pub = try await Self.husk(sb, store: store, ["pull", "--plain-http", "\(reg.host)/public/busybox:1"], env: env)
+        #expect(pub.succeeded, "\(pub)")
+        let denied = try await Self.husk(sb, store: store, ["pull", "--plain-http", priv], env: env)
+        #expect(denied.status != 0)
+        #expect(denied.stderr.contains("401") && denied.stderr.contains("UNAUTHORIZED") && denied.stderr.contains("no credentials for \(reg.host)"), "\(denied.stderr)")
+        try Self.expectConsistent(store, without: priv)
+
+        // Wrong password: the token server's refusal, naming the file.
+        let badFile = dir + "/bad.json"
+        try #"{"auths":{"\#(reg.host)":{"auth":"\#(Data("tester:wrong".utf8).base64EncodedString())"}}}"#.write(toFile: badFile, atomically: true, encoding: .utf8)
+        let wrong = try await Self.husk(sb, store: store, ["pull", "--plain-http", "--authfile", badFile, priv], env: env)
+        #expect(wrong.status != 0 && wrong.stderr.contains("401") && wrong.stderr.contains(badFile), "\(wrong.stderr)")
+
+        // Right password: from --authfile, and from $REGISTRY_AUTH_FILE.
+        let goodFile = dir + "/auth.json"
+        try #"{"auths":{"http://\#(reg.host)":{"auth":"\#(Data("tester:s3cret".utf8).base64EncodedString())"}}}"#.write(toFile: goodFile, atomically: true, encoding: .utf8)
+        let ok = try await Self.husk(sb, store: store, ["pull", "--plain-http", "--authfile", goodFile, priv], env: env)
+        #expect(ok.succeeded, "\(ok)")
+        let run = try await Self.husk(sb, store: store, ["run", "--rm", priv], env: env)
+        #expect(run.stdout == "hello from the registry\n", "\(run)")
+        let store2 = sb.dir + "/store2"
+        let viaEnv = try await Self.husk(sb, store: store2, ["pull", "--plain-http", priv], env: Self.cleanEnv(["REGISTRY_AUTH_FILE": goodFile]))
+        #expect(viaEnv.succeeded, "\(viaEnv)")
+        try Self.expectConsistent(store)
+    }
+
+    @Test func faultsLeaveTheStoreConsistent() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let port = try await RegistryTools.startPythonServer(sb, "fakeregistry.py", [], portFile: sb.dir + "/fake.port")
+        let host = "127.0.0.1:\(port)"
+        let env = Self.cleanEnv()
+        // (repository, what stderr must say)
+        let cases: [(String, [String])] = [
+            ("missing", ["404", "MANIFEST_UNKNOWN", "/v2/missing/manifests/1"]),
+            ("error", ["500", "internal trouble"]),
+            ("hang", ["timed out", "manifest \(host)/hang:1"]),
+            ("truncated", ["connection closed", "gave up after", "layer 1/1"]),
+            ("baddigest", ["does not match the declared"]),
+            ("weirdtype", ["unsupported media type", "application/vnd.example.unknown+json"]),
+            ("redirect", ["401", "user name and password"]),
+        ]
+        for (repo, mentions) in cases {
+            let store = sb.dir + "/store-" + repo
+            let ref = "\(host)/\(repo):1"
+            let r = try await Self.husk(sb, store: store, ["pull", "--plain-http", "--timeout", "0.5", ref], env: env)
+            #expect(r.status != 0, "\(repo): \(r)")
+            #expect(!r.timedOut, "\(repo)")
+            for m in mentions { #expect(r.stderr.contains(m), "\(repo): stderr names \(m): \(r.stderr)") }
+            #expect(!r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).contains("\n"), "one line: \(r.stderr)")
+            try Self.expectConsistent(store, without: ref)
+            // The next good pull into the same store works.
+            let good = try await Self.husk(sb, store: store, ["pull", "--plain-http", "-q", "\(host)/good:1"], env: env)
+            #expect(good.succeeded, "after \(repo): \(good)")
+            try Self.expectConsistent(store)
+        }
+        // A dropped download resumes with a Range request; chunked bodies; a redirect to another
+        // host with Basic credentials that must not follow it (the target refuses Authorization).
+        let authFile = sb.dir + "/auth.json"
+        try #"{"auths":{"\#(host)":{"auth":"\#(Data("user:secret".utf8).base64EncodedString())"}}}"#.write(toFile: authFile, atomically: true, encoding: .utf8)
+        for (repo, extra) in [("flaky", [String]()), ("chunked", []), ("redirect", ["--authfile", authFile])] {
+            let store = sb.dir + "/store2-" + repo
+            let r = try await Self.husk(sb, store: store, ["pull", "--plain-http"] + extra + ["\(host)/\(repo):1"], env: env)
+            #expect(r.succeeded && r.stdout.contains("2 blobs fetched"), "\(repo): \(r)")
+            try Self.expectConsistent(store)
+        }
+    }
+}
