@@ -102,6 +102,11 @@ struct cnet_tls *cnet_tls_new(int verify, const char *ca_file, char *err, size_t
             }
         }
         ERR_clear_error();
+        if (ca_file && *ca_file && access(ca_file, R_OK) != 0) {
+            say(err, errlen, "CA file %s: %s", ca_file, strerror(errno));
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
         if (ca_file && *ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
             say(err, errlen, "CA file %s: %s", ca_file, ssl_reason("cannot load it"));
             SSL_CTX_free(ctx);

@@ -200,3 +200,61 @@ struct PullTests {
         }
     }
 }
+
+@Suite(.enabled(if: RegistryTools.available, RegistryTools.requirement))
+struct PullTLSTests {
+    /// A CA and a server certificate it signs for `names` (subjectAltName entries).
+    static func certificate(_ sb: Sandbox, _ name: String, ca: String, sans: String) async throws -> (cert: String, key: String) {
+        let d = sb.dir
+        try await RegistryTools.openssl(sb, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", "/CN=\(name)"])
+        try "subjectAltName=\(sans)\n".write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
+        try await RegistryTools.openssl(sb, ["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial",
+                                            "-out", "\(d)/\(name).crt", "-days", "2", "-extfile", "\(d)/\(name).ext"])
+        return ("\(d)/\(name).crt", "\(d)/\(name).key")
+    }
+
+    @Test func verificationCAsAndSchemes() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let ca = sb.dir + "/ca"
+        try await RegistryTools.openssl(sb, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca + ".key", "-out", ca + ".crt",
+                                            "-days", "2", "-subj", "/CN=husk-test-ca"])
+        let good = try await Self.certificate(sb, "server", ca: ca, sans: "IP:127.0.0.1,DNS:localhost")
+        let wrong = try await Self.certificate(sb, "other", ca: ca, sans: "DNS:other.example")
+        let reg = try await TestRegistry.start(sb, name: "reg", tls: good)
+        let misnamed = try await TestRegistry.start(sb, name: "reg2", tls: wrong)
+        let rootfs = try await RegistryTools.busyboxRootfs(sb)
+        _ = try await RegistryTools.push(sb, "image", "https://\(reg.host)", "test/busybox:1", rootfs: rootfs, ["--cafile", ca + ".crt"])
+        let ref = "\(reg.host)/test/busybox:1"
+        let store = sb.dir + "/store"
+        let env = PullTests.cleanEnv()
+
+        // Not trusted: a verification error naming the host, and the ways out.
+        let untrusted = try await PullTests.husk(sb, store: store, ["pull", ref], env: env)
+        #expect(untrusted.status != 0)
+        #expect(untrusted.stderr.contains("TLS handshake with \(reg.host): certificate verify failed"), "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
+        try PullTests.expectConsistent(store, without: ref)
+
+        // Trusted through SSL_CERT_FILE, through --ca-file (by name: localhost), or skipped with --insecure.
+        let viaEnv = try await PullTests.husk(sb, store: store, ["pull", ref], env: PullTests.cleanEnv(["SSL_CERT_FILE": ca + ".crt"]))
+        #expect(viaEnv.succeeded, "\(viaEnv)")
+        let run = try await PullTests.husk(sb, store: store, ["run", "--rm", ref], env: env)
+        #expect(run.stdout == "hello from the registry\n", "\(run)")
+        let viaFlag = try await PullTests.husk(sb, store: sb.dir + "/store2", ["pull", "--ca-file", ca + ".crt", "localhost:\(reg.port)/test/busybox:1"], env: env)
+        #expect(viaFlag.succeeded, "\(viaFlag)")
+        let insecure = try await PullTests.husk(sb, store: sb.dir + "/store3", ["pull", "--insecure", ref], env: env)
+        #expect(insecure.succeeded, "\(insecure)")
+
+        // A certificate for another name fails even from a trusted CA.
+        let mismatch = try await PullTests.husk(sb, store: store, ["pull", "--ca-file", ca + ".crt", "\(misnamed.host)/test/busybox:1"], env: env)
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("certificate verify failed") && mismatch.stderr.contains("mismatch"), "\(mismatch.stderr)")
+
+        // Plain HTTP against TLS; a missing CA file.
+        let plain = try await PullTests.husk(sb, store: store, ["pull", "--plain-http", ref], env: env)
+        #expect(plain.status != 0 && plain.stderr.contains("the registry speaks TLS: drop --plain-http"), "\(plain.stderr)")
+        let noCA = try await PullTests.husk(sb, store: store, ["pull", "--ca-file", sb.dir + "/nope.crt", ref], env: env)
+        #expect(noCA.status != 0 && noCA.stderr.contains("CA file \(sb.dir)/nope.crt: No such file or directory"), "\(noCA.stderr)")
+        try PullTests.expectConsistent(store)
+    }
+}

@@ -37,6 +37,9 @@ public final class Puller {
     }
 
     public func pull() throws(ImageError) -> PullResult {
+        // Shared gc.lock: no prune sweeps the blobs of this pull before its ref is recorded.
+        let lease = try store.lease()
+        defer { withExtendedLifetime(lease) {} }
         var top = try fetchManifest(reference.manifestReference, expected: reference.digest, size: nil, what: "manifest \(reference)")
         var chosen: Platform? = nil
         if MediaType.isIndex(top.mediaType) {
