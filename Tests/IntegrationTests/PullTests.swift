@@ -61,6 +61,7 @@ struct PullTests {
         #expect(first.succeeded, "\(first)")
         #expect(first.stdout.contains("pulled \(ref) \(manifest)"), "\(first.stdout)")
         #expect(first.stdout.contains("3 layers, 4 blobs fetched"), "\(first.stdout)")
+        #expect(first.stderr.isEmpty, "no progress when stderr is not a terminal: \(first.stderr)")
         print("pull of the 3-layer busybox image: \(String(format: "%.3f", first.elapsed)) s (\(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))")
 
         let run = try await Self.husk(sb, store: store, ["run", "--rm", ref], env: env)
@@ -156,6 +157,50 @@ struct PullTests {
         let viaEnv = try await Self.husk(sb, store: store2, ["pull", "--plain-http", priv], env: Self.cleanEnv(["REGISTRY_AUTH_FILE": goodFile]))
         #expect(viaEnv.succeeded, "\(viaEnv)")
         try Self.expectConsistent(store)
+    }
+
+    @Test(.enabled(if: access("/usr/bin/htpasswd", X_OK) == 0, "needs htpasswd (apt-get install apache2-utils)"))
+    func basicAuthHtpasswd() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let hashed = try captureSync(["/usr/bin/htpasswd", "-Bbn", "tester", "s3cret"])
+        try hashed.write(toFile: sb.dir + "/htpasswd", atomically: true, encoding: .utf8)
+        let reg = try await TestRegistry.start(sb, name: "reg", auth: "auth:\n  htpasswd:\n    realm: husk-test\n    path: \(sb.dir)/htpasswd\n")
+        let rootfs = try await RegistryTools.busyboxRootfs(sb)
+        _ = try await RegistryTools.push(sb, "image", "http://\(reg.host)", "team/busybox:1", rootfs: rootfs, ["--user", "tester:s3cret"])
+        let store = sb.dir + "/store"
+        let ref = "\(reg.host)/team/busybox:1"
+        let anonymous = try await Self.husk(sb, store: store, ["pull", "--plain-http", ref], env: Self.cleanEnv())
+        #expect(anonymous.status != 0 && anonymous.stderr.contains("401") && anonymous.stderr.contains("user name and password"), "\(anonymous.stderr)")
+        try Self.expectConsistent(store, without: ref)
+        // Credentials from $XDG_RUNTIME_DIR/containers/auth.json (podman's place).
+        let runtimeDir = sb.dir + "/xdg"
+        try FileManager.default.createDirectory(atPath: runtimeDir + "/containers", withIntermediateDirectories: true)
+        try #"{"auths":{"\#(reg.host)":{"auth":"\#(Data("tester:s3cret".utf8).base64EncodedString())"}}}"#
+            .write(toFile: runtimeDir + "/containers/auth.json", atomically: true, encoding: .utf8)
+        let ok = try await Self.husk(sb, store: store, ["pull", "--plain-http", ref], env: Self.cleanEnv(["XDG_RUNTIME_DIR": runtimeDir]))
+        #expect(ok.succeeded, "\(ok)")
+        try Self.expectConsistent(store)
+    }
+
+    /// On a terminal (script(1) gives husk one): a line per blob redrawn in place, ending in done.
+    @Test(.enabled(if: access("/usr/bin/script", X_OK) == 0, "needs script (util-linux)"))
+    func progressOnATerminal() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let port = try await RegistryTools.startPythonServer(sb, "fakeregistry.py", [], portFile: sb.dir + "/fake.port")
+        let command = "\(Harness.binary) --storage \(sb.dir)/store pull --plain-http 127.0.0.1:\(port)/good:1"
+        let r = try await sb.host(["/usr/bin/script", "-qec", command, sb.dir + "/typescript"], timeout: 60)
+        #expect(r.succeeded, "\(r)")
+        let screen = (try? String(contentsOfFile: sb.dir + "/typescript", encoding: .utf8)) ?? ""
+        #expect(screen.contains("\u{1b}[K"), "lines are cleared and redrawn: \(screen.debugDescription)")
+        let lines = screen.split(whereSeparator: \.isNewline).map(String.init)  // "\r\n" is one Character
+        #expect(lines.filter { $0.hasSuffix("  done") }.count >= 2, "config and layer end as done: \(screen.debugDescription)")
+        #expect(screen.contains("pulled 127.0.0.1:\(port)/good:1"))
+        // Quiet on a terminal: the digest only, no progress.
+        let quiet = try await sb.host(["/usr/bin/script", "-qec", command + " -q", sb.dir + "/typescript2"], timeout: 60)
+        let q = (try? String(contentsOfFile: sb.dir + "/typescript2", encoding: .utf8)) ?? ""
+        #expect(quiet.succeeded && !q.contains("\u{1b}[") && q.contains("sha256:"), "\(q.debugDescription)")
     }
 
     @Test func faultsLeaveTheStoreConsistent() async throws {
