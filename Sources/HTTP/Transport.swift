@@ -33,7 +33,9 @@ final class SocketTransport: Transport {
             let message = String(cString: err)
             // A failed TLS handshake (bad certificate, not TLS) will not change on retry; a refused
             // or timed-out connection may.
-            throw HTTPError(message, transient: !message.hasPrefix("TLS") || message.contains("timed out"))
+            // An unknown host name will not appear either (a temporary DNS failure may pass).
+            let permanent = (message.hasPrefix("TLS") && !message.contains("timed out")) || message.contains("Name or service not known")
+            throw HTTPError(message, transient: !permanent)
         }
         conn = c
         label = "\(host):\(port)"
