@@ -8,6 +8,7 @@ every repository; the repository name picks the behaviour:
   good        served correctly (Range requests answered with 206)
   chunked     blobs sent with Transfer-Encoding: chunked
   flaky       the layer's first download breaks off halfway; a Range retry gets the rest
+              (a retry without Range gets a 500)
   truncated   the layer always breaks off halfway (Content-Length promises it all)
   baddigest   the layer's bytes are changed (same length), so its digest does not match
   missing     manifests answer 404 MANIFEST_UNKNOWN
@@ -114,6 +115,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with lock:
                 first_flaky = ref not in flaky_seen
                 flaky_seen.add(ref)
+        if repo == "flaky" and is_layer and not first_flaky and not start:
+            # The retry must resume where the first download stopped, not start over.
+            return self.send(500, b"expected a Range request on the retry", "text/plain")
         cut = is_layer and (repo == "truncated" or first_flaky)
         self.send_response(206 if start else 200)
         self.send_header("Content-Type", "application/octet-stream")
