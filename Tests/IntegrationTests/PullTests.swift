@@ -95,6 +95,14 @@ struct PullTests {
         #expect(none.status != 0)
         #expect(none.stderr.contains("no image for linux/s390x") && none.stderr.contains("linux/amd64, linux/arm64/v8"), "\(none.stderr)")
 
+        // Docker schema 2: a manifest list of v2 manifests, run like the OCI ones.
+        let dockerIndex = try await RegistryTools.push(sb, "index", url, "test/docker:1", rootfs: rootfs, ["--docker"])
+        let docker = "\(reg.host)/test/docker:1"
+        let dockerPull = try await Self.husk(sb, store: store, ["pull", "--plain-http", "-q", docker], env: env)
+        #expect(dockerPull.stdout == (dockerIndex["amd64"] as! String) + "\n", "\(dockerPull)")
+        let runDocker = try await Self.husk(sb, store: store, ["run", "--rm", docker], env: env)
+        #expect(runDocker.stdout == "hello from the registry\n", "\(runDocker)")
+
         // Unknown tag, https against a plain-HTTP registry, a malformed reference.
         let missing = try await Self.husk(sb, store: store, ["pull", "--plain-http", "\(reg.host)/test/busybox:nope"], env: env)
         #expect(missing.status != 0 && missing.stderr.contains("404") && missing.stderr.contains("MANIFEST_UNKNOWN"), "\(missing.stderr)")

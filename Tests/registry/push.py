@@ -2,12 +2,13 @@
 """Push test images to a registry over the distribution HTTP API (python3 stdlib only).
 
   push.py image    URL REPO:TAG ROOTFS [--user U:P] [--cafile F] [--message TEXT]
-  push.py index    URL REPO:TAG ROOTFS [--user U:P] [--cafile F]
+  push.py index    URL REPO:TAG ROOTFS [--user U:P] [--cafile F] [--docker]
 
 URL is http://127.0.0.1:PORT or https://... . `image` pushes a three-layer gzip image built from
 a busybox rootfs (rootfs-examples/busybox/build.sh): busybox itself, the rest of the rootfs, and
 /etc/pull-message (Cmd: cat it). `index` pushes that image as linux/amd64 and a one-layer
-linux/arm64 image, then an OCI index of both. Prints a JSON object of the digests.
+linux/arm64 image, then an OCI index of both (--docker: Docker schema 2 manifests and a
+manifest list). Prints a JSON object of the digests.
 """
 import argparse, base64, gzip, hashlib, io, json, os, re, ssl, sys, tarfile, urllib.error, urllib.parse, urllib.request
 
@@ -15,6 +16,11 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZ = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER = {"manifest": "application/vnd.docker.distribution.manifest.v2+json",
+          "index": "application/vnd.docker.distribution.manifest.list.v2+json",
+          "config": "application/vnd.docker.container.image.v1+json",
+          "layer": "application/vnd.docker.image.rootfs.diff.tar.gzip"}
+OCI = {"manifest": OCI_MANIFEST, "index": OCI_INDEX, "config": OCI_CONFIG, "layer": OCI_LAYER_GZ}
 
 
 class Registry:
@@ -104,15 +110,15 @@ def tar_layer(rootfs, select, extra=None):
     return gzip.compress(diff, mtime=0), "sha256:" + hashlib.sha256(diff).hexdigest()
 
 
-def push_image(reg, layers, arch, cmd):
+def push_image(reg, layers, arch, cmd, types=OCI):
     config = json.dumps({
         "architecture": arch, "os": "linux",
         "config": {"Cmd": cmd, "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
         "rootfs": {"type": "layers", "diff_ids": [d for _, d in layers]},
     }).encode()
-    descs = [{"mediaType": OCI_LAYER_GZ, "digest": reg.blob(gz), "size": len(gz)} for gz, _ in layers]
-    cdesc = {"mediaType": OCI_CONFIG, "digest": reg.blob(config), "size": len(config)}
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": cdesc, "layers": descs}).encode()
+    descs = [{"mediaType": types["layer"], "digest": reg.blob(gz), "size": len(gz)} for gz, _ in layers]
+    cdesc = {"mediaType": types["config"], "digest": reg.blob(config), "size": len(config)}
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": types["manifest"], "config": cdesc, "layers": descs}).encode()
     return manifest, [d["digest"] for d in descs], cdesc["digest"]
 
 
@@ -133,6 +139,7 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--cafile")
     ap.add_argument("--message", default="hello from the registry\n")
+    ap.add_argument("--docker", action="store_true", help="Docker schema 2 media types instead of OCI")
     a = ap.parse_args()
     repo, tag = a.ref.rsplit(":", 1)
     reg = Registry(a.url, repo, a.user, a.cafile)
@@ -142,15 +149,16 @@ def main():
         manifest, layers, config = push_image(reg, busybox_layers(a.rootfs, a.message), "amd64", cmd)
         out = {"manifest": reg.manifest(tag, manifest, OCI_MANIFEST), "layers": layers, "config": config}
     else:
-        amd, _, _ = push_image(reg, busybox_layers(a.rootfs, a.message), "amd64", cmd)
-        arm, _, _ = push_image(reg, [tar_layer(a.rootfs, lambda r: False, {"etc/pull-message": b"arm64\n"})], "arm64", cmd)
-        amd_d = reg.manifest("sha256:" + hashlib.sha256(amd).hexdigest(), amd, OCI_MANIFEST)
-        arm_d = reg.manifest("sha256:" + hashlib.sha256(arm).hexdigest(), arm, OCI_MANIFEST)
-        index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-            {"mediaType": OCI_MANIFEST, "digest": amd_d, "size": len(amd), "platform": {"os": "linux", "architecture": "amd64"}},
-            {"mediaType": OCI_MANIFEST, "digest": arm_d, "size": len(arm), "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+        t = DOCKER if a.docker else OCI
+        amd, _, _ = push_image(reg, busybox_layers(a.rootfs, a.message), "amd64", cmd, t)
+        arm, _, _ = push_image(reg, [tar_layer(a.rootfs, lambda r: False, {"etc/pull-message": b"arm64\n"})], "arm64", cmd, t)
+        amd_d = reg.manifest("sha256:" + hashlib.sha256(amd).hexdigest(), amd, t["manifest"])
+        arm_d = reg.manifest("sha256:" + hashlib.sha256(arm).hexdigest(), arm, t["manifest"])
+        index = json.dumps({"schemaVersion": 2, "mediaType": t["index"], "manifests": [
+            {"mediaType": t["manifest"], "digest": amd_d, "size": len(amd), "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": t["manifest"], "digest": arm_d, "size": len(arm), "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
         ]}).encode()
-        out = {"index": reg.manifest(tag, index, OCI_INDEX), "amd64": amd_d, "arm64": arm_d}
+        out = {"index": reg.manifest(tag, index, t["index"]), "amd64": amd_d, "arm64": arm_d}
     json.dump(out, sys.stdout)
     print()
 
