@@ -331,6 +331,13 @@ int cnet_write(struct cnet_conn *c, const void *buf, size_t len) {
 
 const char *cnet_error(struct cnet_conn *c) { return c->err; }
 
+int cnet_idle(struct cnet_conn *c) {
+    if (c->ssl && SSL_pending(c->ssl) > 0) return 0;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    // Readable means EOF, a reset or bytes nobody asked for: either way not reusable.
+    return poll(&p, 1, 0) == 0;
+}
+
 void cnet_close(struct cnet_conn *c) {
     if (!c) return;
     if (c->ssl) SSL_free(c->ssl);

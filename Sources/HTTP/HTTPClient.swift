@@ -19,7 +19,7 @@ public struct HTTPRequest: Sendable {
         var text = "\(method) \(url.path) HTTP/1.1\r\nHost: \(url.authority)\r\n"
         for (k, v) in headers { text += "\(k): \(v)\r\n" }
         if header("User-Agent") == nil { text += "User-Agent: husk\r\n" }
-        text += "Connection: close\r\n\r\n"
+        text += "\r\n"
         return Array(text.utf8)
     }
 }
@@ -32,9 +32,11 @@ public final class HTTPResponse {
     public let url: HTTPURL
     public let body: Body
     private let transport: Transport
+    private let lease: Lease
 
-    init(status: Int, reason: String, headers: [(String, String)], url: HTTPURL, body: Body, transport: Transport) {
-        self.status = status; self.reason = reason; self.headers = headers; self.url = url; self.body = body; self.transport = transport
+    init(status: Int, reason: String, headers: [(String, String)], url: HTTPURL, body: Body, transport: Transport, lease: Lease) {
+        self.status = status; self.reason = reason; self.headers = headers; self.url = url; self.body = body
+        self.transport = transport; self.lease = lease
     }
 
     public func header(_ name: String) -> String? {
@@ -46,11 +48,18 @@ public final class HTTPResponse {
         return headers.filter { $0.0.lowercased() == n }.map(\.1)
     }
 
-    public func close() { transport.close() }
-    deinit { transport.close() }
+    /// Done with the response: the connection is closed unless its body was read to the end and
+    /// it went back to the client's pool.
+    public func close() {
+        if lease.released { return }
+        lease.released = true
+        transport.close()
+    }
+    deinit { close() }
 
-    /// Reads a response head and sets up its body from `input` (also used by unit tests).
-    static func read(_ input: Input, method: String, url: HTTPURL) throws(HTTPError) -> HTTPResponse {
+    /// Reads a response head and sets up its body from `input` (also used by unit tests);
+    /// `reuse` gets the connection back once a keep-alive body has been read to its end.
+    static func read(_ input: Input, method: String, url: HTTPURL, reuse: ((Input) -> Void)? = nil) throws(HTTPError) -> HTTPResponse {
         while true {
             guard let statusLine = try input.readLine() else {
                 throw HTTPError("\(url.authority) closed the connection without a response", transient: true)
@@ -81,14 +90,27 @@ public final class HTTPResponse {
                 framing = .untilClose
             }
             let reason = parts.count > 2 ? String(parts[2]) : ""
+            let lease = Lease()
+            let keepAlive = parts[0] == "HTTP/1.1" && get("connection")?.lowercased().contains("close") != true
+            let reusable: Bool
+            if case .untilClose = framing { reusable = false } else { reusable = keepAlive && reuse != nil }
+            let body = Body(input, framing: framing) { clean in
+                guard clean, reusable, !lease.released, !input.hasBuffered, let reuse else { return }
+                lease.released = true
+                reuse(input)
+            }
             return HTTPResponse(status: status, reason: reason, headers: headers, url: url,
-                                body: Body(input, framing: framing), transport: input.transport)
+                                body: body, transport: input.transport, lease: lease)
         }
     }
 }
 
-/// HTTP/1.1 over CNet: one connection per request (Connection: close), redirects followed
-/// (Authorization dropped when one leaves the origin), every wait bounded by `timeoutMs`.
+/// Who owns a response's connection: the response (closes it) until its body has been read to
+/// the end, then the client's pool.
+final class Lease { var released = false }
+
+/// HTTP/1.1 over CNet: kept-alive connections reused per origin (a few idle ones kept), redirects
+/// followed (Authorization dropped when one leaves the origin), every wait bounded by `timeoutMs`.
 public final class HTTPClient: @unchecked Sendable {
     public struct Options: Sendable {
         public var timeoutMs = 30_000
@@ -101,13 +123,18 @@ public final class HTTPClient: @unchecked Sendable {
     public let options: Options
     private var tls: TLSContext?
     private var lock = pthread_mutex_t()
+    private var idle: [String: [Input]] = [:]
+    private static let maxIdlePerOrigin = 4
 
     public init(_ options: Options = Options()) {
         self.options = options
         pthread_mutex_init(&lock, nil)
     }
 
-    deinit { pthread_mutex_destroy(&lock) }
+    deinit {
+        for inputs in idle.values { for i in inputs { i.transport.close() } }
+        pthread_mutex_destroy(&lock)
+    }
 
     private func tlsContext() throws(HTTPError) -> TLSContext {
         pthread_mutex_lock(&lock)
@@ -136,14 +163,51 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     func sendOnce(_ req: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        let key = "\(req.url.scheme)://\(req.url.host):\(req.url.port)"
+        // A kept-alive connection first; if it turns out closed before any answer, a fresh one.
+        while let input = takeIdle(key) {
+            var answered = false
+            do throws(HTTPError) {
+                return try exchange(req, input, key, &answered)
+            } catch {
+                input.transport.close()
+                if answered { throw error }
+            }
+        }
         let tls = req.url.scheme == "https" ? try tlsContext() : nil
         let transport = try SocketTransport(host: req.url.host, port: req.url.port, tls: tls, timeoutMs: options.timeoutMs)
+        var answered = false
         do throws(HTTPError) {
-            try transport.write(req.serialized())
-            return try HTTPResponse.read(Input(transport), method: req.method, url: req.url)
+            return try exchange(req, Input(transport), key, &answered)
         } catch {
             transport.close()
             throw error
         }
+    }
+
+    private func exchange(_ req: HTTPRequest, _ input: Input, _ key: String, _ answered: inout Bool) throws(HTTPError) -> HTTPResponse {
+        try input.transport.write(req.serialized())
+        guard try input.awaitData() else {
+            throw HTTPError("\(req.url.authority) closed the connection without a response", transient: true)
+        }
+        answered = true
+        return try HTTPResponse.read(input, method: req.method, url: req.url) { [weak self] input in self?.putIdle(key, input) }
+    }
+
+    private func takeIdle(_ key: String) -> Input? {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        while let input = idle[key]?.popLast() {
+            if input.transport.idleAndOpen() { return input }
+            input.transport.close()
+        }
+        return nil
+    }
+
+    private func putIdle(_ key: String, _ input: Input) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        if idle[key, default: []].count >= HTTPClient.maxIdlePerOrigin { input.transport.close(); return }
+        idle[key, default: []].append(input)
     }
 }

@@ -7,6 +7,12 @@ public protocol Transport: AnyObject {
     func read(_ buf: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int
     func write(_ bytes: [UInt8]) throws(HTTPError)
     func close()
+    /// Whether an idle kept-alive connection still looks usable (open, nothing unread).
+    func idleAndOpen() -> Bool
+}
+
+extension Transport {
+    public func idleAndOpen() -> Bool { false }
 }
 
 /// TLS settings for every connection of one client (the SSL_CTX is built once, on first use).
@@ -59,6 +65,11 @@ final class SocketTransport: Transport {
         conn = nil
     }
 
+    func idleAndOpen() -> Bool {
+        guard let conn else { return false }
+        return cnet_idle(conn) == 1
+    }
+
     deinit { close() }
 }
 
@@ -70,6 +81,15 @@ final class Input {
     private var end = 0
 
     init(_ transport: Transport) { self.transport = transport }
+
+    /// Bytes read from the transport and not consumed yet.
+    var hasBuffered: Bool { start < end }
+
+    /// Waits for the first byte of an answer: false when the peer closed first.
+    func awaitData() throws(HTTPError) -> Bool {
+        if start < end { return true }
+        return try fill()
+    }
 
     private func fill() throws(HTTPError) -> Bool {
         if start == end { start = 0; end = 0 }

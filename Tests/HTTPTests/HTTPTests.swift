@@ -72,6 +72,25 @@ func bodyText(_ r: HTTPResponse) throws(HTTPError) -> String {
         do { _ = try response(""); Issue.record("no response must throw") } catch { #expect(error.transient) }
     }
 
+    /// A kept-alive connection goes back for reuse only once its body has been read to the end.
+    @Test func keepAliveHandOver() throws {
+        func reused(_ text: String, readBody: Bool = true) throws -> Bool {
+            var back = false
+            let r = try HTTPResponse.read(Input(ScriptedTransport(text)), method: "GET", url: HTTPURL(scheme: "http", host: "h")) { _ in back = true }
+            if readBody { _ = try r.body.readAll(limit: 1000) }
+            r.close()
+            return back
+        }
+        #expect(try reused("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        #expect(try reused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"))
+        #expect(try reused("HTTP/1.1 204 No Content\r\n\r\n", readBody: false))
+        #expect(try !reused("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", readBody: false), "unread body: closed")
+        #expect(try !reused("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"))
+        #expect(try !reused("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        #expect(try !reused("HTTP/1.1 200 OK\r\n\r\nuntil close"))
+        #expect(try !reused("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"), "unexpected bytes after the body")
+    }
+
     @Test func urls() throws {
         let u = try HTTPURL(parsing: "https://Registry.Example:5000/v2/x?y=1")
         #expect(u.host == "registry.example" && u.port == 5000 && u.path == "/v2/x?y=1" && u.authority == "registry.example:5000")
@@ -97,6 +116,6 @@ func bodyText(_ r: HTTPResponse) throws(HTTPError) -> String {
         let text = String(decoding: req.serialized(), as: UTF8.self)
         #expect(text.hasPrefix("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1:5000\r\n"))
         #expect(text.contains("authorization: Bearer u\r\n") && !text.contains("Bearer t"))
-        #expect(text.hasSuffix("Connection: close\r\n\r\n"))
+        #expect(text.hasSuffix("User-Agent: husk\r\n\r\n") && !text.contains("Connection:"))
     }
 }

@@ -27,6 +27,8 @@ ssize_t cnet_read(struct cnet_conn *c, void *buf, size_t len);
 // Writes all of buf: 0, or -1 on error (message in cnet_error).
 int cnet_write(struct cnet_conn *c, const void *buf, size_t len);
 const char *cnet_error(struct cnet_conn *c);
+// 1 when an idle connection is still open with nothing to read (fit for reuse), else 0.
+int cnet_idle(struct cnet_conn *c);
 void cnet_close(struct cnet_conn *c);
 
 #endif
