@@ -108,6 +108,9 @@ struct PullTests {
         #expect(missing.status != 0 && missing.stderr.contains("404") && missing.stderr.contains("MANIFEST_UNKNOWN"), "\(missing.stderr)")
         let tls = try await Self.husk(sb, store: store, ["pull", ref], env: env)
         #expect(tls.status != 0 && tls.stderr.contains("TLS handshake with \(reg.host)") && tls.stderr.contains("--plain-http"), "\(tls.stderr)")
+        // --insecure falls back to plain HTTP for a registry without TLS.
+        let insecure = try await Self.husk(sb, store: store, ["pull", "--insecure", "-q", ref], env: env)
+        #expect(insecure.stdout == manifest + "\n", "\(insecure)")
         let bad = try await Self.husk(sb, store: store, ["pull", "\(reg.host)/Test/BusyBox"], env: env)
         #expect(bad.status != 0 && bad.stderr.contains("invalid image reference") && bad.stderr.contains("lowercase"), "\(bad.stderr)")
         try Self.expectConsistent(store)
