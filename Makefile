@@ -14,7 +14,13 @@ SHELL        := /bin/bash
 SWIFT   ?= $(or $(shell command -v swift 2>/dev/null),$(wildcard /opt/swift/usr/bin/swift),swift)
 SCRATCH ?=
 SWIFTPM_FLAGS  := $(if $(SCRATCH),--scratch-path $(SCRATCH))
-RELEASE_FLAGS  := $(SWIFTPM_FLAGS) -c release -Xswiftc -static-executable
+# The release link packs the functions husk runs every day together (lld from the toolchain,
+# the list from `make symbol-order`): the kernel maps a static binary's text in 64-256 KiB
+# chunks per fault, so locality is RSS. A stale list costs locality only.
+SYMBOL_ORDER   := $(CURDIR)/Sources/husk.order
+ORDER_FLAGS    := -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld \
+                  -Xlinker --symbol-ordering-file=$(SYMBOL_ORDER) -Xlinker --no-warn-symbol-ordering
+RELEASE_FLAGS  := $(SWIFTPM_FLAGS) -c release -Xswiftc -static-executable $(ORDER_FLAGS)
 DEBUG_FLAGS    := $(SWIFTPM_FLAGS) -c debug
 
 BIN     := bin
@@ -42,7 +48,7 @@ DEPS := libseccomp-dev libcap-dev pkg-config libc6-dev libstdc++-12-dev libgcc-1
         iproute2 python3 ca-certificates podman conmon uidmap catatonit \
         golang-github-containers-common containerd skopeo umoci libssl-dev openssl docker-registry apache2-utils
 
-.PHONY: help deps build debug example bundle test test-cgroup-v2 bench conformance conformance-accept clean
+.PHONY: help deps build debug example bundle test test-cgroup-v2 bench conformance conformance-accept symbol-order clean
 
 help:
 	@echo "make deps         install the Debian packages the build and tests need (apt, idempotent)"
@@ -53,6 +59,7 @@ help:
 	@echo "make test-cgroup-v2  cgroup tests on real cgroup v2 (natively, or in ../shared/vm's guest)"
 	@echo "make bench        husk vs crun vs runc (ITERATIONS=$(ITERATIONS))"
 	@echo "make conformance  OCI runtime-tools suite on $(HUSK), compared with Tests/conformance/expected.tsv"
+	@echo "make symbol-order rewrite Sources/husk.order (hot functions for the release link; needs valgrind)"
 	@echo "make clean        remove build outputs"
 
 deps:
@@ -113,6 +120,10 @@ conformance-accept:
 	@[ -f $(CONFORMANCE_OUT)/results.tsv ] || { echo "no $(CONFORMANCE_OUT)/results.tsv: run 'make conformance' first" >&2; exit 1; }
 	cp $(CONFORMANCE_OUT)/results.tsv Tests/conformance/expected.tsv
 	@echo "recorded Tests/conformance/expected.tsv (commit it)"
+
+symbol-order: build
+	Tests/bench/symbol-order.sh $(HUSK) $(SYMBOL_ORDER)
+	$(MAKE) build
 
 clean:
 	rm -rf $(BIN) rootfs-examples/out $(CONFORMANCE_OUT)
