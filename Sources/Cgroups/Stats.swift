@@ -26,6 +26,11 @@ public struct CgroupStats: Sendable, Equatable {
     /// nil or 0 = unlimited ("max").
     public var pidsLimit: UInt64?
     public var oomKills: UInt64?
+    /// Block IO in bytes (v2 io.stat, v1 blkio.throttle.io_service_bytes_recursive).
+    public var ioReadBytes: UInt64?
+    public var ioWriteBytes: UInt64?
+    /// PSI per resource (cpu, memory, io) from the cgroup2 directory; empty where there is none.
+    public var pressure: [(resource: String, pressure: Pressure)] = []
 
     public init() {}
 
@@ -35,6 +40,8 @@ public struct CgroupStats: Sendable, Equatable {
             && a.throttledTime == b.throttledTime && a.memory == b.memory && a.swap == b.swap
             && a.memoryRaw.map(\.key) == b.memoryRaw.map(\.key) && a.memoryRaw.map(\.value) == b.memoryRaw.map(\.value)
             && a.pidsCurrent == b.pidsCurrent && a.pidsLimit == b.pidsLimit && a.oomKills == b.oomKills
+            && a.ioReadBytes == b.ioReadBytes && a.ioWriteBytes == b.ioWriteBytes
+            && a.pressure.map(\.resource) == b.pressure.map(\.resource) && a.pressure.map(\.pressure) == b.pressure.map(\.pressure)
     }
 
     /// The `data` of runc's stats event: `{"cpu":{"usage":{…},"throttling":{…}},"memory":{"usage":{…},…},"pids":{…}}`.

@@ -14,6 +14,8 @@ public struct PlanBuilder {
     /// The container's own cgroup directories (v1: one per hierarchy), bound read-only
     /// into a `cgroup` mount; empty: husk's own (before cgroups are placed).
     public var containerCgroupPaths: [String] = []
+    /// Where compiled seccomp filters are kept between runs (the state root); nil: compile every time.
+    public var seccompCacheDir: String? = nil
 
     public init(spec: Spec, bundle: String, rootfs: String) {
         self.spec = spec
@@ -305,7 +307,7 @@ public struct PlanBuilder {
     private func seccomp(_ profile: LinuxSeccomp, _ plan: inout LaunchPlan) throws(HuskError) {
         let compiled: CompiledSeccomp
         do {
-            compiled = try SeccompCompiler.compile(profile)
+            compiled = try seccompCacheDir.map { SeccompCache(dir: $0) }?.compile(profile) ?? SeccompCompiler.compile(profile)
         } catch {
             throw HuskError("config.json: \(error)")
         }

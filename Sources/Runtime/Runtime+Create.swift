@@ -38,6 +38,7 @@ extension Runtime {
             : try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup)
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
+        builder.seccompCacheDir = store.root
         builder.containerCgroupPaths = manager.paths
         // Rootless on cgroup v2 without a cgroup namespace: a `cgroup` mount binds the caller's
         // own cgroup read-only (a fresh cgroup2 mount needs the initial user namespace).

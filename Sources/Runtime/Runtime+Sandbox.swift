@@ -25,44 +25,12 @@ public enum SandboxExit {
     public static let failure: Int32 = 125
 }
 
-/// What happened, for `--report`.
-public struct SandboxResult: Sendable {
-    public var exitCode: Int32 = 0
-    public var signal: Int32?
-    public var timedOut = false
-    public var oomKilled = false
-    public var durationMs: Int64 = 0
-    public var cpuUserMs: UInt64?
-    public var cpuSystemMs: UInt64?
-    public var memoryPeakBytes: UInt64?
-    public var pidsPeak: UInt64?
-    public var overlay = true
-    public var exportedChanges: String?
-
-    public func json(_ options: SandboxOptions) -> JSONValue {
-        var o = JSONObject()
-        o["exitCode"] = .int(exitCode)
-        o["signal"] = signal.map { .int($0) } ?? .null
-        o["timedOut"] = .bool(timedOut)
-        o["oomKilled"] = .bool(oomKilled)
-        o["durationMs"] = .int(durationMs)
-        o["cpuUserMs"] = cpuUserMs.map { .int($0) } ?? .null
-        o["cpuSystemMs"] = cpuSystemMs.map { .int($0) } ?? .null
-        o["memoryPeakBytes"] = memoryPeakBytes.map { .int($0) } ?? .null
-        o["pidsPeak"] = pidsPeak.map { .int($0) } ?? .null
-        o["limits"] = options.limitsJSON
-        o["command"] = .array(options.command.map { .string($0) })
-        o["rootfs"] = .string(options.rootfs)
-        o["overlay"] = .bool(overlay)
-        o["exportedChanges"] = exportedChanges.map { .string($0) } ?? .null
-        return .object(o)
-    }
-}
-
 /// The sandbox's init, for the handler that forwards signals (and the timeout).
 nonisolated(unsafe) private var sandboxInit: Int32 = 0
 /// The last signal husk received and forwarded (0: none); the wait loop then starts the grace period.
 nonisolated(unsafe) private var sandboxSignalled: Int32 = 0
+/// How many stopping signals (INT, TERM, HUP, QUIT) arrived: a second one kills the cgroup at once.
+nonisolated(unsafe) private var sandboxStopSignals: Int32 = 0
 
 extension Runtime {
     /// Runs the sandbox; returns its exit code (see SandboxExit) and what happened. Setup
@@ -70,20 +38,41 @@ extension Runtime {
     public func sandbox(_ options: SandboxOptions) throws(HuskError) -> SandboxResult {
         func fail(_ message: String) -> HuskError { HuskError("sandbox: " + message, exitCode: SandboxExit.failure) }
         guard !options.command.isEmpty else { throw fail("no command given (usage: husk sandbox [options] --rootfs DIR -- CMD …)") }
+        // The lower layer(s): the image's snapshots (top first for overlayfs), or the rootfs.
         let lower: String
-        do {
-            lower = try Files.realPath(options.rootfs)
-        } catch {
-            throw fail("--rootfs \(options.rootfs): \(errnoText(error.errno))")
+        if options.layers.isEmpty {
+            do {
+                lower = try Files.realPath(options.rootfs)
+            } catch {
+                throw fail("--rootfs \(options.rootfs): \(errnoText(error.errno))")
+            }
+            guard Files.isDirectory(lower) else { throw fail("--rootfs \(options.rootfs) is not a directory") }
+        } else {
+            for dir in options.layers where !Files.isDirectory(dir) { throw fail("image layer \(dir) is missing") }
+            lower = options.layers.reversed().joined(separator: ":")
         }
-        guard Files.isDirectory(lower) else { throw fail("--rootfs \(options.rootfs) is not a directory") }
         let id = options.name ?? "sandbox-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         do { try ContainerID.validate(id) } catch { throw fail("--name: \(error.message)") }
-        if let report = options.report, report != "-" { _ = report }
 
         let dir = try makeSandboxDir(id, base: options.tmpDir)
         var mounted = false
         defer { removeSandboxDir(dir, mounted: mounted) }
+        // Before anything else exists: who owns this dir, for the watcher and --gc.
+        var owner = SandboxOwner(id: id, stateRoot: Files.absolute(store.root), pid: getpid(),
+                                 startTime: Processes.startTime(of: getpid()) ?? 0, bootID: SandboxOwner.currentBootID(),
+                                 creatorCgroup: Cgroups.ownCgroupText())
+        do { try owner.save(dir: dir) } catch { throw fail("\(error)") }
+        // The watcher outlives a SIGKILL of this process and then removes everything; it starts
+        // now and reports in while the container is created (the command starts only once watched).
+        var watcherStatus: Int32 = -1
+        defer { if watcherStatus >= 0 { close(watcherStatus) } }
+        if let watcher = options.watcher {
+            let (pid, status) = try spawnDetachedHusk(watcher + [String(owner.pid), String(owner.startTime), dir], stage: "sandbox watcher")
+            watcherStatus = status
+            owner.watcherPid = pid
+            owner.watcherStartTime = Processes.startTime(of: pid)
+            do { try owner.save(dir: dir) } catch { throw fail("\(error)") }
+        }
 
         // The root: overlay (lower = rootfs) when possible, else the rootfs itself read-only.
         var result = SandboxResult()
@@ -93,9 +82,9 @@ extension Runtime {
         } catch {
             throw fail("\(error)")
         }
-        if lower.contains(",") || lower.contains(":") {
+        if lower.contains(",") || (options.layers.isEmpty && lower.contains(":")) {
             result.overlay = false
-        } else if mount("overlay", merged, "overlay", 0, "lowerdir=\(lower),upperdir=\(dir)/upper,workdir=\(dir)/work") == 0 {
+        } else if mountOverlay(lower: lower, dir: dir) {
             mounted = true
         } else {
             let e = errno
@@ -103,6 +92,7 @@ extension Runtime {
             log.warning("sandbox: overlayfs unavailable (\(errnoText(e))); the root is a read-only bind of \(lower) instead")
         }
         if !result.overlay {
+            if !options.layers.isEmpty { throw fail("--image needs overlayfs to stack the image's layers, which is unavailable here") }
             if options.exportChanges != nil { throw fail("--export-changes needs overlayfs, which is unavailable here") }
             if mount(lower, merged, nil, UInt(MS_BIND | MS_REC), nil) != 0 { throw fail("bind \(lower): \(errnoText(errno))") }
             mounted = true
@@ -133,7 +123,7 @@ extension Runtime {
             if fd >= 0 { dup2(fd, 0); close(fd) }
         }
 
-        try runSandboxed(id, bundle: dir, options, &result)
+        try runSandboxed(id, bundle: dir, options, watcherStatus: watcherStatus, &result)
 
         if let file = options.exportChanges {
             do throws(SysError) {
@@ -154,7 +144,8 @@ extension Runtime {
     }
 
     /// create, start, wait (with the timeout), read the accounting, delete.
-    private func runSandboxed(_ id: String, bundle: String, _ options: SandboxOptions, _ result: inout SandboxResult) throws(HuskError) {
+    private func runSandboxed(_ id: String, bundle: String, _ options: SandboxOptions, watcherStatus: Int32,
+                              _ result: inout SandboxResult) throws(HuskError) {
         let launched: Launcher.Launched
         do {
             launched = try create(id, CreateOptions(bundle: bundle))
@@ -175,6 +166,11 @@ extension Runtime {
             throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
         }
         let oomBefore = cgroup?.oomKillCount()
+        if watcherStatus >= 0 && readStatusLine(watcherStatus, deadlineMs: monotonicMs() + 10_000) != "ok" {
+            try? delete(id, force: true)
+            throw HuskError("sandbox: the watcher (husk sandbox-watch) did not report in; not starting an unwatched sandbox",
+                            exitCode: SandboxExit.failure)
+        }
         let started = monotonicMs()
         do throws(HuskError) {
             try startLaunched(record, launched)
@@ -186,10 +182,14 @@ extension Runtime {
         sandboxInit = launched.pid
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
         sandboxSignalled = 0
+        sandboxStopSignals = 0
         for s in forwarded {
             signal(s) { sig in
                 if sandboxInit > 0 { Glibc.kill(sandboxInit, sig) }
-                if sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT { sandboxSignalled = sig }
+                if sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT {
+                    sandboxSignalled = sig
+                    sandboxStopSignals += 1
+                }
             }
         }
         defer {
@@ -205,12 +205,26 @@ extension Runtime {
         // init that ignores it (pid 1 of its namespace ignores unhandled signals) gets the cgroup
         // SIGKILLed after the grace period.
         var termSent = false
+        var killSent = false
+        let pidsCurrent = cgroup?.paths.map { $0 + "/pids.current" }.first(where: { Files.exists($0) })
+        var pidsSeen: UInt64 = 0
         while true {
             let now = monotonicMs()
+            if let pidsCurrent, let n = (try? Files.readString(pidsCurrent)).flatMap({ UInt64($0.filter(\.isNumber)) }) {
+                pidsSeen = max(pidsSeen, n)
+            }
             if sandboxSignalled != 0 && !termSent {
                 termSent = true
                 log.debug("sandbox \(id): signal \(sandboxSignalled) forwarded; SIGKILL in \(options.graceMs) ms")
+                // Every process of the sandbox hears it (init got it from the handler already).
+                try? kill(id, signal: sandboxSignalled, all: true)
                 killAt = now + Int64(options.graceMs)
+            }
+            if sandboxStopSignals > 1 && !killSent {
+                // Asked twice (Ctrl-C, Ctrl-C): no more grace.
+                killSent = true
+                log.debug("sandbox \(id): signalled again, killing the cgroup")
+                try? kill(id, signal: SIGKILL, all: true)
             }
             let wait: Int32 = min(250, killAt.map { Int32(clamping: max(0, $0 - now)) } ?? 250)
             if launched.pidfd >= 0 {
@@ -246,6 +260,10 @@ extension Runtime {
             result.cpuSystemMs = stats.cpuKernel.map { $0 / 1_000_000 }
             if let m = stats.memory, m.max > 0 { result.memoryPeakBytes = m.max }
             result.pidsPeak = cgroup.paths.lazy.compactMap { (try? Files.readString($0 + "/pids.peak")).flatMap { UInt64($0.filter(\.isNumber)) } }.first
+                ?? (pidsCurrent != nil ? pidsSeen : nil)
+            result.ioReadBytes = stats.ioReadBytes
+            result.ioWriteBytes = stats.ioWriteBytes
+            result.pressure = stats.pressure
             if let before = oomBefore, let after = cgroup.oomKillCount() {
                 result.oomKilled = after > before
             } else if status.signal == SIGKILL, let m = stats.memory {
@@ -266,12 +284,19 @@ extension Runtime {
         }
     }
 
+    /// The sandbox's root: overlayfs over `lower` with upper/work dirs in `dir`. `volatile`
+    /// (Linux 5.10+) skips syncing the upper dir, which is thrown away anyway: the unmount
+    /// otherwise waits for writeback of everything the command wrote. Retried without it.
+    private func mountOverlay(lower: String, dir: String) -> Bool {
+        let options = "lowerdir=\(lower),upperdir=\(dir)/upper,workdir=\(dir)/work"
+        return mount("overlay", dir + "/rootfs", "overlay", 0, options + ",volatile") == 0
+            || mount("overlay", dir + "/rootfs", "overlay", 0, options) == 0
+    }
+
     /// `<base>/<id>`, mode 0700; base is --tmp-dir, else /var/lib/husk/sandboxes, else $TMPDIR or /tmp.
     private func makeSandboxDir(_ id: String, base: String?) throws(HuskError) -> String {
         var bases: [String] = []
-        if let base { bases = [Files.absolute(base)] } else {
-            bases = [SandboxOptions.defaultSandboxBase, (getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp") + "/husk-sandboxes"]
-        }
+        if let base { bases = [Files.absolute(base)] } else { bases = SandboxOptions.defaultBases() }
         var last = ""
         for b in bases {
             do {

@@ -35,31 +35,9 @@ extension Runtime {
     /// Starts `/proc/self/exe` with `arguments` (a `supervise` command line) detached and waits
     /// for its report: returns when the container runs, throws its error (with its exit code).
     public func launchSupervisor(arguments: [String]) throws(HuskError) {
-        var fds: [Int32] = [-1, -1]
-        guard husk_pipe_cloexec(&fds) == 0 else { throw HuskError(SysError("pipe"), stage: "supervisor") }
-        let exe = "/proc/self/exe"
-        let argv = (["husk"] + arguments).map { strdup($0) } + [nil]
-        var env: [String] = []
-        var e = environ
-        while let p = e.pointee { env.append(String(cString: p)); e += 1 }
-        let envp = env.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        let pid = husk_spawn_detached(exe, argv, envp, fds[1])
-        Glibc.close(fds[1])
-        guard pid > 0 else {
-            Glibc.close(fds[0])
-            throw HuskError(SysError("posix_spawn", path: exe, errno: -pid), stage: "supervisor")
-        }
-        defer { Glibc.close(fds[0]) }
-        var reply: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fds[0], &buf, buf.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            reply += buf[0..<n]
-        }
-        let text = String(decoding: reply, as: UTF8.self).trimmingSuffix("\n")
+        let (pid, status) = try spawnDetachedHusk(arguments, stage: "supervisor")
+        defer { Glibc.close(status) }
+        let text = readStatusLine(status) ?? ""
         if text == "ok" { return }
         if text.hasPrefix("error ") {
             let rest = text.dropFirst(6)
@@ -68,10 +46,10 @@ extension Runtime {
             throw HuskError(String(message), exitCode: Int32(code) ?? 1)
         }
         // It died before a word: say how.
-        var status: Int32 = 0
+        var raw: Int32 = 0
         var how = ""
         for _ in 0..<100 {
-            if waitpid(pid, &status, WNOHANG) == pid { how = " (\(ExitStatus(raw: status)))"; break }
+            if waitpid(pid, &raw, WNOHANG) == pid { how = " (\(ExitStatus(raw: raw)))"; break }
             usleep(10_000)
         }
         throw HuskError("the supervisor (pid \(pid)) exited without reporting\(how)")

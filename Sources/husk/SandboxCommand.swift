@@ -11,8 +11,22 @@ untouched; changes are discarded, or written with --export-changes as an OCI lay
 or a read-only bind of it where overlayfs is unavailable. The container gets runc's default
 capabilities, the default seccomp profile and no_new_privs; stdin, stdout and stderr are husk's.
 
+The root is --rootfs DIR, or --image REF from husk's image store (--storage; 'husk image
+import'): its layers are the overlay's lower layers, its Env, WorkingDir and User the defaults.
+
+Nothing is left behind, even when husk is killed: a watcher process (husk sandbox-watch, in its
+own session) holds a pidfd of this husk and, if it dies before cleaning up (SIGKILL, a crash),
+kills the sandbox's cgroup and removes its state, cgroups, mounts and dir. SIGINT/SIGTERM/SIGHUP
+to husk go to every process of the sandbox, then SIGKILL after --grace; a second one kills at
+once. 'husk sandbox --gc' removes what a crashed host left (sandboxes with no live husk or
+watcher), never a running sandbox.
+
 Durations: 10s, 500ms, 1m30s (Go style) or plain seconds. Sizes: 512m, 1g, bytes.
 Temporary dirs go under /var/lib/husk/sandboxes (else $TMPDIR); caches under /var/lib/husk/caches.
+--report FILE gets JSON: exitCode, signal, timedOut, oomKilled, error (setup failures), durationMs,
+cpuUserMs, cpuSystemMs, memoryPeakBytes, pidsPeak, ioReadBytes, ioWriteBytes, pressure (cgroup v2
+PSI; null on cgroup v1), limits, command, rootfs or image. On a terminal a one-line summary goes
+to stderr.
 
 Exit status:
   the command's    its exit code; 128+N when it was killed by signal N
@@ -24,10 +38,12 @@ Exit status:
 """
 
 let sandboxCommand = Command(
-    name: "sandbox", usage: "[options] --rootfs DIR -- CMD [ARG…]",
+    name: "sandbox", usage: "[options] (--rootfs DIR | --image REF) -- CMD [ARG…]  |  --gc",
     summary: "Run a command in a throw-away container (CI jobs): limits, timeout, report, nothing left behind.",
     options: [
-        .init(names: ["rootfs"], takesValue: true, help: "root filesystem (read-only lower layer; required)"),
+        .init(names: ["rootfs"], takesValue: true, help: "root filesystem (read-only lower layer)"),
+        .init(names: ["image"], takesValue: true, help: "run from an image in the store (instead of --rootfs)"),
+        .init(names: ["gc"], takesValue: false, help: "remove what crashed sandboxes left (no command)"),
         .init(names: ["read-only"], takesValue: false, help: "keep the root read-only"),
         .init(names: ["export-changes"], takesValue: true, help: "write the root's changes to FILE.tar as an OCI layer"),
         .init(names: ["workspace"], takesValue: true, help: "HOST:CTR read-write bind mount (repeatable)"),
@@ -56,33 +72,87 @@ let sandboxCommand = Command(
     usageExitCode: SandboxExit.failure,
     extraHelp: sandboxHelp
 ) { args, ctx in
-    let options: SandboxOptions
+    if args.flag("gc") { return sandboxGC(args, ctx) }
+    var parsed: SandboxOptions? = nil
     do {
-        options = try sandboxOptions(args)
-    } catch let e as UsageError {
-        throw HuskError("sandbox: " + e.description, exitCode: SandboxExit.failure)
-    }
-    let result = try ctx.runtime.sandbox(options)
-    if let report = options.report {
-        let text = JSON.serialize(result.json(options), pretty: true) + "\n"
-        if report == "-" {
-            FileHandleStderr.write(text)
-        } else {
-            do throws(SysError) {
-                try Files.writeAtomically(Files.absolute(report), Array(text.utf8))
-            } catch {
-                FileHandleStderr.write("husk: sandbox: --report: \(error)\n")
-            }
+        var options: SandboxOptions
+        do {
+            options = try sandboxOptions(args)
+        } catch let e as UsageError {
+            throw HuskError("sandbox: " + e.description, exitCode: SandboxExit.failure)
         }
+        parsed = options
+        if let image = args.value("image") {
+            try applyImage(image, storage: ctx.storage, to: &options, workdirGiven: args.value("workdir") != nil,
+                           userGiven: args.value("user") != nil)
+            parsed = options
+        }
+        options.watcher = ["--root", Files.absolute(ctx.root)] + passThroughGlobals() + ["sandbox-watch"]
+        let result = try ctx.runtime.sandbox(options)
+        writeSandboxReport(args.value("report"), result.json(options))
+        if options.report != "-" && isatty(2) == 1 { FileHandleStderr.write(sandboxSummary(result)) }
+        return result.exitCode
+    } catch let e as HuskError {
+        writeSandboxReport(args.value("report"), SandboxResult.failureJSON(e.message, exitCode: e.exitCode, options: parsed))
+        throw e
     }
-    return result.exitCode
+}
+
+/// The report as JSON to FILE, or to stderr for "-".
+private func writeSandboxReport(_ report: String?, _ json: JSONValue) {
+    guard let report else { return }
+    let text = JSON.serialize(json, pretty: true) + "\n"
+    if report == "-" {
+        FileHandleStderr.write(text)
+        return
+    }
+    do throws(SysError) {
+        try Files.writeAtomically(Files.absolute(report), Array(text.utf8))
+    } catch {
+        FileHandleStderr.write("husk: sandbox: --report: \(error)\n")
+    }
+}
+
+/// One line for a person at a terminal.
+func sandboxSummary(_ r: SandboxResult) -> String {
+    var parts = ["exit \(r.exitCode)"]
+    if let s = r.signal { parts.append("signal \(s)") }
+    if r.timedOut { parts.append("timed out") }
+    if r.oomKilled { parts.append("OOM killed") }
+    parts.append("\(r.durationMs) ms")
+    if let u = r.cpuUserMs, let s = r.cpuSystemMs { parts.append("cpu \(u) ms user + \(s) ms system") }
+    if let m = r.memoryPeakBytes { parts.append("peak memory \(m / 1024) KiB") }
+    if let p = r.pidsPeak { parts.append("\(p) pids") }
+    return "husk: sandbox: " + parts.joined(separator: ", ") + "\n"
+}
+
+/// `husk sandbox --gc [--tmp-dir DIR]`: one line per removed sandbox; exit 1 if something stayed.
+private func sandboxGC(_ args: Arguments, _ ctx: Context) -> Int32 {
+    let bases = args.value("tmp-dir").map { [Files.absolute($0)] } ?? SandboxOptions.defaultBases()
+    let (cleaned, problems) = ctx.runtime.gcSandboxes(bases: bases)
+    for c in cleaned { print("removed \(c)") }
+    for p in problems { FileHandleStderr.write("husk: sandbox --gc: \(p)\n") }
+    return problems.isEmpty ? 0 : 1
+}
+
+/// `husk --root R sandbox-watch PID START_TIME DIR` (fd 3: status pipe): started by `husk sandbox`.
+let sandboxWatchCommand = Command(
+    name: "sandbox-watch", usage: "PID START_TIME DIR",
+    summary: "(internal) cleans up a sandbox if the husk running it dies.", options: []
+) { args, ctx in
+    let p = try Command.positionals(args, "PID", "START_TIME", "DIR", command: "sandbox-watch")
+    guard let pid = Int32(p[0]), let start = UInt64(p[1]), p[2].hasPrefix("/") else {
+        throw UsageError("sandbox-watch: expected PID START_TIME /DIR")
+    }
+    return ctx.runtime.watchSandbox(pid: pid, startTime: start, dir: p[2], statusFD: 3)
 }
 
 /// The command line → SandboxOptions; every mistake is a UsageError (exit 125).
 func sandboxOptions(_ args: Arguments) throws -> SandboxOptions {
-    guard let rootfs = args.value("rootfs") else { throw UsageError("--rootfs DIR is required") }
+    let rootfs = args.value("rootfs")
+    guard (rootfs == nil) != (args.value("image") == nil) else { throw UsageError("give either --rootfs DIR or --image REF") }
     guard !args.positionals.isEmpty else { throw UsageError("no command given (usage: husk sandbox [options] --rootfs DIR -- CMD …)") }
-    var o = SandboxOptions(command: args.positionals, rootfs: Files.absolute(rootfs))
+    var o = SandboxOptions(command: args.positionals, rootfs: rootfs.map { Files.absolute($0) } ?? "")
     o.readOnly = args.flag("read-only")
     o.exportChanges = args.value("export-changes")
     o.noStdin = args.flag("no-stdin")

@@ -35,8 +35,8 @@ func logMaxSize(_ args: Arguments) throws -> Int {
     return Int(n)
 }
 
-/// --log, --log-format and --debug of this invocation, for the supervisor.
-private func passThroughGlobals() -> [String] {
+/// --log, --log-format and --debug of this invocation, for the supervisor and the sandbox watcher.
+func passThroughGlobals() -> [String] {
     var out: [String] = []
     let argv = CommandLine.arguments
     var i = 1

@@ -4,7 +4,8 @@
 #   rootfs-examples/debian/build.sh [OUTDIR] [ARGS_JSON]
 #
 # Needs network access to a Debian mirror (MIRROR, default deb.debian.org)
-# and takes a few minutes; not used by the tests. SUITE defaults to bookworm.
+# and takes a few minutes; not used by `make test` (a test uses its output when it exists).
+# SUITE defaults to bookworm; INCLUDE adds packages (comma-separated, e.g. INCLUDE=make,gcc).
 # config.json is the busybox example's (same defaults, same arguments).
 set -euo pipefail
 
@@ -13,6 +14,7 @@ repo="$(cd "$here/../.." && pwd)"
 out="${1:-$repo/rootfs-examples/out/debian}"
 args="${2:-${HUSK_ARGS:-[\"bash\"]}}"
 suite="${SUITE:-bookworm}"
+include="${INCLUDE:-}"
 mirror="${MIRROR:-http://deb.debian.org/debian}"
 
 [[ "$(id -u)" = 0 ]] || { echo "debian/build.sh: error: run as root" >&2; exit 1; }
@@ -31,7 +33,7 @@ trap cleanup EXIT
 # config.json from the busybox script, then a Debian rootfs in its place.
 "$repo/rootfs-examples/busybox/build.sh" "$tmp/bundle" "$args" >/dev/null
 rm -rf "$tmp/bundle/rootfs"
-debootstrap --variant=minbase "$suite" "$tmp/bundle/rootfs" "$mirror"
+debootstrap --variant=minbase ${include:+--include="$include"} "$suite" "$tmp/bundle/rootfs" "$mirror"
 echo husk >"$tmp/bundle/rootfs/etc/hostname"
 
 rm -rf "$out"

@@ -33,6 +33,8 @@ enum V2Stats {
         }
         s.pidsCurrent = FS.readUInt(leaf + "/pids.current")
         s.pidsLimit = FS.readUInt(leaf + "/pids.max")
+        if let text = try? FS.read(leaf + "/io.stat") { (s.ioReadBytes, s.ioWriteBytes) = IOBytes.parseV2(text) }
+        s.pressure = FS.pressure(leaf)
         return s
     }
 

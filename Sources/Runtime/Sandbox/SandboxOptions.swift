@@ -1,3 +1,4 @@
+import Glibc
 import Cgroups
 import JSON
 import OCI
@@ -15,7 +16,11 @@ public struct SandboxOptions: Sendable {
     }
 
     public var command: [String]
+    /// The root's read-only lower layer (`--rootfs`); unused when `layers` is set.
     public var rootfs: String
+    /// `--image`: the image's layer dirs, bottom first (an overlay's lower layers), and its name.
+    public var layers: [String] = []
+    public var imageName: String?
     public var readOnly = false
     public var exportChanges: String?
     public var mounts: [Mount] = []
@@ -40,8 +45,18 @@ public struct SandboxOptions: Sendable {
     public var tmpDir: String?
     /// Where `--cache` dirs live (default /var/lib/husk/caches).
     public var cacheDir: String?
+    /// The husk command line (global options and the hidden verb) that starts the watcher; the
+    /// runtime adds the PID, start time and dir to watch. nil: no watcher (nothing cleans up
+    /// if this process is SIGKILLed; `husk sandbox --gc` does later).
+    public var watcher: [String]?
 
     public static let defaultSandboxBase = "/var/lib/husk/sandboxes"
+
+    /// Where sandbox dirs go without --tmp-dir: /var/lib/husk/sandboxes, else $TMPDIR (or /tmp)/husk-sandboxes.
+    public static func defaultBases() -> [String] {
+        let tmp = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return [defaultSandboxBase, tmp + "/husk-sandboxes"]
+    }
     public static let defaultCacheBase = "/var/lib/husk/caches"
     public static let cpuPeriod: UInt64 = 100_000
 

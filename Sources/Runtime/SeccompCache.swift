@@ -1,0 +1,54 @@
+import Glibc
+import OCI
+import Seccomp
+import Sys
+
+/// Compiled seccomp filters kept between runs: libseccomp takes ~30 ms to turn the default
+/// profile into BPF, more than the rest of a container's start. A filter is a pure function of
+/// the profile, the libseccomp linked into this binary and the architecture, so it is stored
+/// as `<dir>/.seccomp-<key>.bpf`, the key hashing the profile, this husk binary's identity
+/// (device, inode, size, mtime: an upgraded husk, with its libseccomp, gets new keys) and the boot ID. The dir
+/// is the state root: root's (or the user's) own, on tmpfs, so a reboot clears it.
+struct SeccompCache {
+    let dir: String
+
+    func compile(_ profile: LinuxSeccomp) throws(SeccompError) -> CompiledSeccomp {
+        guard let key = key(profile) else { return try SeccompCompiler.compile(profile) }
+        let path = dir + "/.seccomp-" + key + ".bpf"
+        if let cached = load(path) { return cached }
+        let compiled = try SeccompCompiler.compile(profile)
+        // Profiles with rules libseccomp skipped or notify actions are rare: not worth caching.
+        if compiled.skippedSyscalls.isEmpty && !compiled.needsNotify {
+            var bytes = withUnsafeBytes(of: compiled.flags.littleEndian) { Array($0) }
+            bytes += compiled.filter
+            try? Files.writeAtomically(path, bytes, mode: 0o600)
+        }
+        return compiled
+    }
+
+    private func load(_ path: String) -> CompiledSeccomp? {
+        var st = stat()
+        // Only a file of our own that nobody else may have written.
+        guard stat(path, &st) == 0, st.st_uid == geteuid(), st.st_mode & 0o022 == 0,
+              let bytes = try? Files.read(path), bytes.count > 4, (bytes.count - 4) % 8 == 0 else { return nil }
+        let flags = bytes[0..<4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        return CompiledSeccomp(filter: Array(bytes[4...]), flags: flags, needsNotify: false)
+    }
+
+    /// Two FNV-1a 64-bit hashes (different offsets) of the profile and the binary's identity.
+    private func key(_ profile: LinuxSeccomp) -> String? {
+        var st = stat()
+        guard stat("/proc/self/exe", &st) == 0 else { return nil }
+        var text = String(reflecting: profile)
+        text += "|\(st.st_dev)|\(st.st_ino)|\(st.st_size)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        // libseccomp asks the kernel what it supports: another boot may have another kernel.
+        text += "|" + ((try? Files.readString("/proc/sys/kernel/random/boot_id")) ?? "")
+        func fnv(_ basis: UInt64) -> String {
+            var h = basis
+            for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+            let s = String(h, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }
+        return fnv(0xcbf29ce484222325) + fnv(0x84222325cbf29ce4)
+    }
+}
