@@ -3,8 +3,13 @@ import PackageDescription
 
 // Layering (lower never imports higher): CHusk, CSeccomp, JSON → OCI → Sys → Tar, Seccomp, Cgroups → Runtime, Images → husk;
 // CNet → HTTP → Images.
+// HuskKit (for programs that embed husk) drives the husk binary and needs only JSON.
 let package = Package(
     name: "husk",
+    products: [
+        .executable(name: "husk", targets: ["husk"]),
+        .library(name: "HuskKit", targets: ["HuskKit"]),
+    ],
     targets: [
         // Everything between clone and execve: C only, async-signal-safe, no allocation.
         .target(name: "CHusk"),
@@ -33,6 +38,8 @@ let package = Package(
         // Content store, tar/pax unpacking with whiteouts, image import/export, registry pull, snapshots, bundles.
         .target(name: "Images", dependencies: ["JSON", "OCI", "Sys", "Tar", "CImages", "HTTP"]),
         .executableTarget(name: "husk", dependencies: ["Runtime", "Images"]),
+        // `try await Sandbox(rootfs:command:).run()`: husk sandbox for Swift programs.
+        .target(name: "HuskKit", dependencies: ["JSON"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
@@ -42,5 +49,6 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images", "CImages", "JSON", "Tar", "Sys"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["JSON", "OCI"]),
+        .testTarget(name: "HuskKitTests", dependencies: ["HuskKit"]),
     ]
 )

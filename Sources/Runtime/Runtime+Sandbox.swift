@@ -38,6 +38,25 @@ extension Runtime {
     public func sandbox(_ options: SandboxOptions) throws(HuskError) -> SandboxResult {
         func fail(_ message: String) -> HuskError { HuskError("sandbox: " + message, exitCode: SandboxExit.failure) }
         guard !options.command.isEmpty else { throw fail("no command given (usage: husk sandbox [options] --rootfs DIR -- CMD …)") }
+        // From here on a SIGINT/SIGTERM/SIGHUP/SIGQUIT never kills husk half-way: it is
+        // recorded, forwarded to init once there is one, and ends the sandbox in order.
+        let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+        sandboxInit = 0
+        sandboxSignalled = 0
+        sandboxStopSignals = 0
+        for s in forwarded {
+            signal(s) { sig in
+                if sandboxInit > 0 { Glibc.kill(sandboxInit, sig) }
+                if sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT {
+                    sandboxSignalled = sig
+                    sandboxStopSignals += 1
+                }
+            }
+        }
+        defer {
+            sandboxInit = 0
+            for s in forwarded { signal(s, SIG_DFL) }
+        }
         // The lower layer(s): the image's snapshots (top first for overlayfs), or the rootfs.
         let lower: String
         if options.layers.isEmpty {
@@ -171,6 +190,10 @@ extension Runtime {
             throw HuskError("sandbox: the watcher (husk sandbox-watch) did not report in; not starting an unwatched sandbox",
                             exitCode: SandboxExit.failure)
         }
+        if sandboxSignalled != 0 {
+            try? delete(id, force: true)
+            throw HuskError("sandbox: interrupted by signal \(sandboxSignalled) before the command started", exitCode: 128 + sandboxSignalled)
+        }
         let started = monotonicMs()
         do throws(HuskError) {
             try startLaunched(record, launched)
@@ -180,22 +203,6 @@ extension Runtime {
         }
 
         sandboxInit = launched.pid
-        let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
-        sandboxSignalled = 0
-        sandboxStopSignals = 0
-        for s in forwarded {
-            signal(s) { sig in
-                if sandboxInit > 0 { Glibc.kill(sandboxInit, sig) }
-                if sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT {
-                    sandboxSignalled = sig
-                    sandboxStopSignals += 1
-                }
-            }
-        }
-        defer {
-            sandboxInit = 0
-            for s in forwarded { signal(s, SIG_DFL) }
-        }
 
         // Wait, with the timeout: SIGTERM to every process of the sandbox (as timeout(1) signals
         // its process group), then after the grace period SIGKILL to the whole cgroup.
