@@ -12,7 +12,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,6 +64,19 @@ static void set_names(const struct husk_plan *p) {
         child_fail(p, "sethostname", errno, p->hostname);
     if (p->domainname && setdomainname(p->domainname, hk_strlen(p->domainname)) < 0)
         child_fail(p, "setdomainname", errno, p->domainname);
+}
+
+// A new network namespace starts with `lo` down; programs expect 127.0.0.1 to work.
+static void loopback_up(const struct husk_plan *p) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) child_fail(p, "socket for lo", errno, "org.husk.loopback");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, "lo", 3);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) child_fail(p, "SIOCGIFFLAGS lo", errno, "org.husk.loopback");
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) child_fail(p, "SIOCSIFFLAGS lo up", errno, "org.husk.loopback");
+    close(s);
 }
 
 // Blocks until `start` opens the fifo for reading, then tells it we are going ahead.
@@ -148,6 +164,7 @@ static void child_main(const struct husk_plan *p) {
         child_fail(p, "make non-dumpable", errno, "PR_SET_DUMPABLE");
     if (p->rootfs && !p->chroot_only) child_prepare_rootfs(p);
     set_names(p);
+    if (p->loopback_up) loopback_up(p);
     if (p->wait_go_for_hooks) {
         child_send(p->sync_fd, HUSK_MSG_NEED_HOOKS, 0, "hooks", "");
         child_wait_go(p);

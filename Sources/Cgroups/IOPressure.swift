@@ -56,15 +56,18 @@ public enum IOBytes {
     }
 
     /// v1 `blkio.throttle.io_service_bytes(_recursive)`: `MAJ:MIN Read N`, `MAJ:MIN Write N` per
-    /// device (counted by the throttling layer, so whatever the IO scheduler), then `Total N`.
-    public static func parseV1(_ text: String) -> (read: UInt64, written: UInt64) {
+    /// device, then `Total N`. nil when no device is listed: recent kernels count IO there only
+    /// on queues with a throttle rule, so a bare `Total 0` means "not counted", not "none".
+    public static func parseV1(_ text: String) -> (read: UInt64, written: UInt64)? {
         var r: UInt64 = 0, w: UInt64 = 0
+        var devices = false
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ")
             guard f.count == 3, let v = UInt64(f[2]) else { continue }
+            devices = true
             if f[1] == "Read" { r &+= v } else if f[1] == "Write" { w &+= v }
         }
-        return (r, w)
+        return devices ? (r, w) : nil
     }
 }
 

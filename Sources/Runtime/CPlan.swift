@@ -56,6 +56,7 @@ final class CPlan {
         raw.n_sysctls = Int32(plan.sysctls.count)
         raw.hostname = plan.hostname.map(string)
         raw.domainname = plan.domainname.map(string)
+        raw.loopback_up = plan.loopbackUp ? 1 : 0
 
         raw.create_container_hooks = array(plan.createContainerHooks.map(hook))
         raw.n_create_container_hooks = Int32(plan.createContainerHooks.count)

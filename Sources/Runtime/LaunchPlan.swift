@@ -84,6 +84,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var sysctls: [(path: String, value: String)] = []
     public var hostname: String?
     public var domainname: String?
+    /// Bring `lo` up in the new network namespace (annotation `org.husk.loopback: up`).
+    public var loopbackUp = false
 
     // hooks
     public var createContainerHooks: [Hook] = []

@@ -17,6 +17,9 @@ public struct PlanBuilder {
     /// Where compiled seccomp filters are kept between runs (the state root); nil: compile every time.
     public var seccompCacheDir: String? = nil
 
+    /// `"up"`: bring `lo` up in the container's new network namespace.
+    public static let loopbackAnnotation = "org.husk.loopback"
+
     public init(spec: Spec, bundle: String, rootfs: String) {
         self.spec = spec
         self.bundle = bundle
@@ -56,6 +59,10 @@ public struct PlanBuilder {
         if let d = spec.domainname, !d.isEmpty {
             guard hasUTS else { throw HuskError("config.json: domainname: setting a domainname needs a uts namespace in linux.namespaces") }
             plan.domainname = d
+        }
+        // husk's extension (sandboxes use it): loopback up in a network namespace of our own.
+        if spec.annotations[Self.loopbackAnnotation] == "up" {
+            plan.loopbackUp = plan.cloneFlags & UInt64(HuskNamespace.network.flag) != 0
         }
         if let hooks = spec.hooks {
             plan.createContainerHooks = hooks.createContainer.map(Self.hook)

@@ -75,7 +75,17 @@ extension Runtime {
 
         let dir = try makeSandboxDir(id, base: options.tmpDir)
         var mounted = false
-        defer { removeSandboxDir(dir, mounted: mounted) }
+        var watcherPid: Int32 = 0
+        defer {
+            removeSandboxDir(dir, mounted: mounted)
+            // All gone: the watcher has nothing left to do, and goes before husk does. (If the
+            // dir stayed, it stays too, and tries again once husk has exited.)
+            if watcherPid > 0 && !Files.exists(dir) {
+                Glibc.kill(watcherPid, SIGKILL)
+                var raw: Int32 = 0
+                while waitpid(watcherPid, &raw, 0) < 0 && errno == EINTR {}
+            }
+        }
         // Before anything else exists: who owns this dir, for the watcher and --gc.
         var owner = SandboxOwner(id: id, stateRoot: Files.absolute(store.root), pid: getpid(),
                                  startTime: Processes.startTime(of: getpid()) ?? 0, bootID: SandboxOwner.currentBootID(),
@@ -88,6 +98,7 @@ extension Runtime {
         if let watcher = options.watcher {
             let (pid, status) = try spawnDetachedHusk(watcher + [String(owner.pid), String(owner.startTime), dir], stage: "sandbox watcher")
             watcherStatus = status
+            watcherPid = pid
             owner.watcherPid = pid
             owner.watcherStartTime = Processes.startTime(of: pid)
             do { try owner.save(dir: dir) } catch { throw fail("\(error)") }

@@ -219,6 +219,10 @@ func sandboxOptions(_ args: Arguments) throws -> SandboxOptions {
     }
     func duration(_ flag: String) throws -> Int? {
         guard let text = args.value(flag) else { return nil }
+        // 0, 0s, 0ms, 0.0: a limit that would stop the command before it starts.
+        if flag == "timeout" && text.contains(where: \.isNumber) && !text.contains(where: { ("1"..."9").contains($0) }) {
+            throw UsageError("--timeout \"\(text)\": must be longer than 0 (leave --timeout out for no limit)")
+        }
         if let secs = Double(text), secs > 0, secs < 1e9 { return max(1, Int(secs * 1000)) }
         guard let ms = ResourceFlags.durationMilliseconds(text) else {
             throw UsageError("--\(flag) \"\(text)\": expected a duration such as 30s, 500ms or 1m30s")

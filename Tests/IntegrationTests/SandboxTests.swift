@@ -9,7 +9,7 @@ import Glibc
 
 /// One test's sandbox runs: a busybox rootfs (the harness's bundle, used only as the lower layer),
 /// a private --tmp-dir, container IDs the harness cleans up and checks.
-private struct SandboxRunner {
+struct SandboxRunner {
     let sb: Sandbox
     let rootfs: String
     let tmpDir: String
@@ -21,16 +21,18 @@ private struct SandboxRunner {
     }
 
     /// `husk sandbox --name ID --tmp-dir … --rootfs … OPTIONS -- CMD…`.
-    func run(_ options: [String], _ command: [String], stdin: String = "/dev/null", timeout: Double = 30) async throws -> CommandResult {
+    /// `alone`: no other sandbox of this runner is running, so nothing may be left afterwards.
+    func run(_ options: [String], _ command: [String], stdin: String = "/dev/null", timeout: Double = 30,
+             alone: Bool = true) async throws -> CommandResult {
         let id = sb.newID("sbx")
         let r = try await sb.husk(["sandbox", "--name", id, "--tmp-dir", tmpDir, "--rootfs", rootfs] + options + ["--"] + command,
                                   stdin: stdin, timeout: timeout)
-        expectNothingLeft()
+        if alone { expectNothingLeft() }
         return r
     }
 
-    func sh(_ script: String, _ options: [String] = [], timeout: Double = 30) async throws -> CommandResult {
-        try await run(options, ["sh", "-c", script], timeout: timeout)
+    func sh(_ script: String, _ options: [String] = [], timeout: Double = 30, alone: Bool = true) async throws -> CommandResult {
+        try await run(options, ["sh", "-c", script], timeout: timeout, alone: alone)
     }
 
     /// Beyond the harness's checks (state dirs, cgroups, mounts, processes rooted in the bundle):

@@ -697,3 +697,15 @@ func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try body(dir)
 }
+
+@Suite struct LoopbackAnnotationTests {
+    @Test func upOnlyInANetworkNamespaceOfItsOwn() throws {
+        let annotated = PlanBuilderTests.spec(namespaces: ["mount", "network"]) { $0.annotations[PlanBuilder.loopbackAnnotation] = "up" }
+        #expect(try PlanBuilderTests.build(annotated).loopbackUp)
+        // The host's network (no namespace): never touch its lo.
+        let hostNet = PlanBuilderTests.spec(namespaces: ["mount"]) { $0.annotations[PlanBuilder.loopbackAnnotation] = "up" }
+        #expect(try !PlanBuilderTests.build(hostNet).loopbackUp)
+        // Without the annotation a new namespace keeps lo down, as runc leaves it.
+        #expect(try !PlanBuilderTests.build(PlanBuilderTests.spec(namespaces: ["mount", "network"])).loopbackUp)
+    }
+}

@@ -252,3 +252,45 @@ private func run(_ argv: [String]) throws -> String {
         #expect(SandboxOptions.isValidCacheName(name) == valid)
     }
 }
+
+@Suite struct SandboxOwnerTests {
+    @Test func roundTripsThroughJSON() {
+        var o = SandboxOwner(id: "sandbox-1", stateRoot: "/run/husk", pid: 42, startTime: 9001, bootID: "b00t", creatorCgroup: "0::/x\n")
+        o.watcherPid = 43
+        o.watcherStartTime = 9002
+        let back = SandboxOwner.parse(JSON.serializeBytes(o.json))
+        #expect(back == o)
+        #expect(SandboxOwner.parse(Array("{}".utf8)) == nil)
+        #expect(SandboxOwner.parse(Array("not json".utf8)) == nil)
+    }
+
+    @Test func liveWhileItsHuskOrWatcherRunsOnThisBoot() {
+        let me = getpid()
+        let start = Processes.startTime(of: me) ?? 0
+        let boot = SandboxOwner.currentBootID()
+        #expect(!boot.isEmpty)
+        let live = SandboxOwner(id: "s", stateRoot: "/r", pid: me, startTime: start, bootID: boot, creatorCgroup: nil)
+        #expect(live.isLive)
+        // The same PID with another start time is another process: a reused PID.
+        var reused = live
+        reused.startTime = start + 1
+        #expect(!reused.isLive)
+        // Dead husk, live watcher: still live (the watcher is cleaning up).
+        reused.watcherPid = me
+        reused.watcherStartTime = start
+        #expect(reused.isLive)
+        // Another boot: nothing from it runs now.
+        var oldBoot = live
+        oldBoot.bootID = "another-boot"
+        #expect(!oldBoot.isLive)
+    }
+}
+
+@Suite struct SandboxLoopbackTests {
+    @Test func theSandboxSpecAsksForLoopbackUp() {
+        let o = SandboxOptions(command: ["true"], rootfs: "/r")
+        let s = o.spec(rootReadOnly: false, cgroupNamespace: false, cacheHostPath: { $0 })
+        #expect(s.object?["annotations"]?.object?[PlanBuilder.loopbackAnnotation]?.string == "up")
+        #expect(s.object?["annotations"]?.object?["org.husk.sandbox"]?.string == "true")
+    }
+}

@@ -115,6 +115,7 @@ struct husk_plan {
     int n_sysctls;
     const char *hostname;           // NULL: leave
     const char *domainname;
+    int loopback_up;                // a new network namespace: bring `lo` up (annotation org.husk.loopback=up)
 
     // --- hooks run inside the container's namespaces
     const struct husk_hook *create_container_hooks;

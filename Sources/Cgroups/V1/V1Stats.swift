@@ -34,8 +34,9 @@ enum V1Stats {
             s.pidsCurrent = FS.readUInt(dir + "/pids.current")
             s.pidsLimit = FS.readUInt(dir + "/pids.max")
         }
-        if let dir = m.directory("blkio"), let text = try? FS.read(dir + "/blkio.throttle.io_service_bytes_recursive") {
-            (s.ioReadBytes, s.ioWriteBytes) = IOBytes.parseV1(text)
+        if let dir = m.directory("blkio"), let text = try? FS.read(dir + "/blkio.throttle.io_service_bytes_recursive"),
+           let (r, w) = IOBytes.parseV1(text) {
+            (s.ioReadBytes, s.ioWriteBytes) = (r, w)
         }
         // Hybrid hosts: the container's cgroup2 directory (made for hugetlb) has PSI files.
         if let u = m.unifiedDirectory { s.pressure = FS.pressure(u) }

@@ -145,7 +145,7 @@ public struct SandboxOptions: Sendable {
             }
             doc["linux"] = .object(linux)
         }
-        doc["annotations"] = ["org.husk.sandbox": "true"]
+        doc["annotations"] = ["org.husk.sandbox": "true", "org.husk.loopback": "up"]
         return .object(doc)
     }
 
