@@ -1,4 +1,5 @@
 import Glibc
+import Images
 import JSON
 import Runtime
 import Sys
@@ -82,13 +83,14 @@ let sandboxCommand = Command(
             throw HuskError("sandbox: " + e.description, exitCode: SandboxExit.failure)
         }
         parsed = options
+        var lease: StoreLock? = nil
         if let image = args.value("image") {
-            try applyImage(image, storage: ctx.storage, to: &options, workdirGiven: args.value("workdir") != nil,
-                           userGiven: args.value("user") != nil)
+            lease = try applyImage(image, storage: ctx.storage, to: &options, workdirGiven: args.value("workdir") != nil,
+                                   userGiven: args.value("user") != nil)
             parsed = options
         }
         options.watcher = ["--root", Files.absolute(ctx.root)] + passThroughGlobals() + ["sandbox-watch"]
-        let result = try ctx.runtime.sandbox(options)
+        let result = try withExtendedLifetime(lease) { () throws(HuskError) in try ctx.runtime.sandbox(options) }
         writeSandboxReport(args.value("report"), result.json(options))
         if options.report != "-" && isatty(2) == 1 { FileHandleStderr.write(sandboxSummary(result)) }
         return result.exitCode

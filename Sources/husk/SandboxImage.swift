@@ -5,10 +5,14 @@ import Runtime
 /// (each unpacked once in the store, shared by every sandbox), and its config supplies the
 /// environment, working directory and user unless the command line gives them. The composing
 /// happens here, where both Images and Runtime are known; Runtime never imports Images.
-func applyImage(_ name: String, storage: String, to o: inout SandboxOptions, workdirGiven: Bool, userGiven: Bool) throws(HuskError) {
+/// Returns the store's shared lease: held while the sandbox runs, `image prune` cannot sweep
+/// the snapshots under it (even if the image's name is removed meanwhile).
+func applyImage(_ name: String, storage: String, to o: inout SandboxOptions, workdirGiven: Bool, userGiven: Bool) throws(HuskError) -> StoreLock {
     func fail(_ message: String) -> HuskError { HuskError("sandbox: --image \(name): " + message, exitCode: SandboxExit.failure) }
+    let lease: StoreLock
     do throws(ImageError) {
         let store = try ContentStore(root: storage)
+        lease = try store.lease()
         guard let ref = try store.resolve(name) else { throw ImageError("not found in \(store.root) (see 'husk image ls'; import it with 'husk image import')") }
         let image = try StoredImage.load(store, ref)
         o.layers = try Snapshots(store: store).prepare(image)
@@ -28,4 +32,5 @@ func applyImage(_ name: String, storage: String, to o: inout SandboxOptions, wor
         throw fail(error.message)
     }
     if o.layers.isEmpty { throw fail("the image has no layers") }
+    return lease
 }
