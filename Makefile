@@ -45,7 +45,7 @@ CONFORMANCE_OUT    := .build-conformance
 # (The Swift toolchain itself is not an apt package: see README.md.)
 DEPS := libseccomp-dev libcap-dev pkg-config libc6-dev libstdc++-12-dev libgcc-12-dev \
         binutils zlib1g-dev libzstd-dev busybox-static runc crun valgrind jq time util-linux \
-        iproute2 python3 ca-certificates podman conmon uidmap catatonit \
+        iproute2 python3 ca-certificates podman conmon uidmap catatonit bubblewrap \
         golang-github-containers-common containerd skopeo umoci libssl-dev openssl docker-registry apache2-utils
 
 .PHONY: help deps build debug example bundle test test-cgroup-v2 bench conformance conformance-accept symbol-order clean

@@ -4,8 +4,8 @@ import Sys
 
 /// Starts `/proc/self/exe ARGUMENTS` in a new session with stdio on /dev/null and the write end
 /// of a pipe as its fd 3 (for its status line); returns its PID and the read end (close-on-exec,
-/// the caller closes it). Used for the supervisor of `run -d` and the watcher of `sandbox`: a
-/// fresh exec of husk, so no Swift ever runs in a forked child.
+/// the caller closes it). Used for the supervisor of `run -d`: a fresh exec of husk, so no Swift
+/// ever runs in a forked child.
 func spawnDetachedHusk(_ arguments: [String], stage: String) throws(HuskError) -> (pid: Int32, status: Int32) {
     var fds: [Int32] = [-1, -1]
     guard husk_pipe_cloexec(&fds) == 0 else { throw HuskError(SysError("pipe"), stage: stage) }
@@ -25,19 +25,11 @@ func spawnDetachedHusk(_ arguments: [String], stage: String) throws(HuskError) -
     return (pid, fds[0])
 }
 
-/// Reads `fd` until EOF, or until `deadlineMs` (monotonic) passes; nil on timeout.
-func readStatusLine(_ fd: Int32, deadlineMs: Int64? = nil) -> String? {
+/// Reads `fd` until EOF: the child's status line.
+func readStatusLine(_ fd: Int32) -> String? {
     var reply: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 4096)
     while true {
-        if let deadlineMs {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let left = deadlineMs - monotonicMs()
-            if left <= 0 { return nil }
-            let r = poll(&p, 1, Int32(clamping: left))
-            if r < 0 && errno == EINTR { continue }
-            if r == 0 { return nil }
-        }
         let n = read(fd, &buf, buf.count)
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }

@@ -86,23 +86,19 @@ extension Runtime {
                 while waitpid(watcherPid, &raw, 0) < 0 && errno == EINTR {}
             }
         }
-        // Before anything else exists: who owns this dir, for the watcher and --gc.
+        // The watcher outlives a SIGKILL of this process and then removes everything: a fork
+        // that runs no Swift and sleeps on a pidfd of this husk; only if husk dies first does
+        // it exec `husk … sandbox-cleanup DIR`. It exists before anything else of the sandbox.
         var owner = SandboxOwner(id: id, stateRoot: Files.absolute(store.root), pid: getpid(),
                                  startTime: Processes.startTime(of: getpid()) ?? 0, bootID: SandboxOwner.currentBootID(),
                                  creatorCgroup: Cgroups.ownCgroupText())
-        do { try owner.save(dir: dir) } catch { throw fail("\(error)") }
-        // The watcher outlives a SIGKILL of this process and then removes everything; it starts
-        // now and reports in while the container is created (the command starts only once watched).
-        var watcherStatus: Int32 = -1
-        defer { if watcherStatus >= 0 { close(watcherStatus) } }
         if let watcher = options.watcher {
-            let (pid, status) = try spawnDetachedHusk(watcher + [String(owner.pid), String(owner.startTime), dir], stage: "sandbox watcher")
-            watcherStatus = status
-            watcherPid = pid
-            owner.watcherPid = pid
-            owner.watcherStartTime = Processes.startTime(of: pid)
-            do { try owner.save(dir: dir) } catch { throw fail("\(error)") }
+            watcherPid = try forkWatcher(dir: dir, arguments: watcher + [dir])
+            owner.watcherPid = watcherPid
+            owner.watcherStartTime = Processes.startTime(of: watcherPid)
         }
+        // Who owns this dir, for the watcher and --gc.
+        do { try owner.save(dir: dir) } catch { throw fail("\(error)") }
 
         // The root: overlay (lower = rootfs) when possible, else the rootfs itself read-only.
         var result = SandboxResult()
@@ -153,7 +149,7 @@ extension Runtime {
             if fd >= 0 { dup2(fd, 0); close(fd) }
         }
 
-        try runSandboxed(id, bundle: dir, options, watcherStatus: watcherStatus, &result)
+        try runSandboxed(id, bundle: dir, options, &result)
 
         if let file = options.exportChanges {
             do throws(SysError) {
@@ -174,8 +170,7 @@ extension Runtime {
     }
 
     /// create, start, wait (with the timeout), read the accounting, delete.
-    private func runSandboxed(_ id: String, bundle: String, _ options: SandboxOptions, watcherStatus: Int32,
-                              _ result: inout SandboxResult) throws(HuskError) {
+    private func runSandboxed(_ id: String, bundle: String, _ options: SandboxOptions, _ result: inout SandboxResult) throws(HuskError) {
         let launched: Launcher.Launched
         do {
             launched = try create(id, CreateOptions(bundle: bundle))
@@ -196,11 +191,6 @@ extension Runtime {
             throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
         }
         let oomBefore = cgroup?.oomKillCount()
-        if watcherStatus >= 0 && readStatusLine(watcherStatus, deadlineMs: monotonicMs() + 10_000) != "ok" {
-            try? delete(id, force: true)
-            throw HuskError("sandbox: the watcher (husk sandbox-watch) did not report in; not starting an unwatched sandbox",
-                            exitCode: SandboxExit.failure)
-        }
         if sandboxSignalled != 0 {
             try? delete(id, force: true)
             throw HuskError("sandbox: interrupted by signal \(sandboxSignalled) before the command started", exitCode: 128 + sandboxSignalled)
@@ -300,6 +290,23 @@ extension Runtime {
         } else {
             result.exitCode = status.code
         }
+    }
+
+    /// Forks the watcher (husk_fork_watcher): it holds a pidfd of this process and execs
+    /// `/proc/self/exe ARGUMENTS` only if this process dies while `dir` still exists.
+    private func forkWatcher(dir: String, arguments: [String]) throws(HuskError) -> Int32 {
+        let me = husk_pidfd_open(getpid())
+        guard me >= 0 else { throw HuskError(SysError("pidfd_open (own pid)"), stage: "sandbox watcher") }
+        defer { close(me) }
+        let argv = (["husk"] + arguments).map { strdup($0) } + [nil]
+        var env: [String] = []
+        var e = environ
+        while let p = e.pointee { env.append(String(cString: p)); e += 1 }
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        let pid = husk_fork_watcher(me, dir, "/proc/self/exe", argv, envp)
+        guard pid > 0 else { throw HuskError(SysError("fork", path: dir, errno: -pid), stage: "sandbox watcher") }
+        return pid
     }
 
     /// The sandbox's root: overlayfs over `lower` with upper/work dirs in `dir`. `volatile`

@@ -2,8 +2,8 @@ import CHusk
 import Glibc
 import Sys
 
-/// Cleaning up after a sandbox whose husk is gone: by its watcher (a `husk sandbox-watch`
-/// started by `husk sandbox`, which outlives a SIGKILL of the husk it watches through a pidfd)
+/// Cleaning up after a sandbox whose husk is gone: by its watcher (forked by `husk sandbox`,
+/// it outlives a SIGKILL of that husk, wakes on a pidfd and execs `husk sandbox-cleanup DIR`)
 /// and by `husk sandbox --gc` (after a crash of the host or of both processes).
 ///
 /// Order: the container (its whole cgroup SIGKILLed, state dir and cgroups removed), then
@@ -70,24 +70,11 @@ extension Runtime {
 
     // MARK: the watcher
 
-    /// The body of `husk sandbox-watch`: waits for the husk `pid` (started at `startTime`) to
-    /// exit, then cleans up `dir` if it is still there. Writes `ok` to `statusFD` once it holds a
-    /// pidfd of that husk (or knows it is gone already), so the sandbox only starts when watched.
-    public func watchSandbox(pid: Int32, startTime: UInt64, dir: String, statusFD: Int32) -> Int32 {
+    /// The body of `husk sandbox-cleanup DIR`, which the watcher (see husk_watch.h) execs once
+    /// the husk that ran the sandbox in `dir` has died with the dir still there.
+    public func cleanupAfterHusk(dir: String) -> Int32 {
         _ = chdir("/")
-        for s in [SIGINT, SIGHUP, SIGQUIT, SIGPIPE] { signal(s, SIG_IGN) }
-        let pidfd = husk_pidfd_open(pid)
-        let alive = pidfd >= 0 && Processes.isRunning(pid, startedAt: startTime)
-        let ok = Array("ok\n".utf8)
-        _ = ok.withUnsafeBytes { write(statusFD, $0.baseAddress, $0.count) }
-        close(statusFD)
-        if alive {
-            var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-            while poll(&p, 1, -1) < 0 && errno == EINTR {}
-        }
-        if pidfd >= 0 { close(pidfd) }
-        guard Files.isDirectory(dir) else { return 0 }
-        log.debug("sandbox watcher: husk \(pid) is gone, cleaning up \(dir)")
+        log.debug("sandbox watcher: the husk of \(dir) is gone, cleaning up")
         let problems = cleanupSandbox(dir: dir)
         for p in problems { log.warning("sandbox watcher: \(p)") }
         return problems.isEmpty ? 0 : 1

@@ -15,9 +15,10 @@ capabilities, the default seccomp profile and no_new_privs; stdin, stdout and st
 The root is --rootfs DIR, or --image REF from husk's image store (--storage; 'husk image
 import'): its layers are the overlay's lower layers, its Env, WorkingDir and User the defaults.
 
-Nothing is left behind, even when husk is killed: a watcher process (husk sandbox-watch, in its
-own session) holds a pidfd of this husk and, if it dies before cleaning up (SIGKILL, a crash),
-kills the sandbox's cgroup and removes its state, cgroups, mounts and dir. SIGINT/SIGTERM/SIGHUP
+Nothing is left behind, even when husk is killed: a watcher process (a fork of husk in its own
+session, running no Swift) holds a pidfd of this husk and, if it dies before cleaning up
+(SIGKILL, a crash), execs 'husk sandbox-cleanup', which kills the sandbox's cgroup and removes
+its state, cgroups, mounts and dir. SIGINT/SIGTERM/SIGHUP
 to husk go to every process of the sandbox, then SIGKILL after --grace; a second one kills at
 once. 'husk sandbox --gc' removes what a crashed host left (sandboxes with no live husk or
 watcher), never a running sandbox.
@@ -89,7 +90,7 @@ let sandboxCommand = Command(
                                    userGiven: args.value("user") != nil)
             parsed = options
         }
-        options.watcher = ["--root", Files.absolute(ctx.root)] + passThroughGlobals() + ["sandbox-watch"]
+        options.watcher = ["--root", Files.absolute(ctx.root)] + passThroughGlobals() + ["sandbox-cleanup"]
         let result = try withExtendedLifetime(lease) { () throws(HuskError) in try ctx.runtime.sandbox(options) }
         writeSandboxReport(args.value("report"), result.json(options))
         if options.report != "-" && isatty(2) == 1 { FileHandleStderr.write(sandboxSummary(result)) }
@@ -137,16 +138,14 @@ private func sandboxGC(_ args: Arguments, _ ctx: Context) -> Int32 {
     return problems.isEmpty ? 0 : 1
 }
 
-/// `husk --root R sandbox-watch PID START_TIME DIR` (fd 3: status pipe): started by `husk sandbox`.
-let sandboxWatchCommand = Command(
-    name: "sandbox-watch", usage: "PID START_TIME DIR",
-    summary: "(internal) cleans up a sandbox if the husk running it dies.", options: []
+/// `husk --root R sandbox-cleanup DIR`: what the watcher of a sandbox execs when its husk died.
+let sandboxCleanupCommand = Command(
+    name: "sandbox-cleanup", usage: "DIR",
+    summary: "(internal) removes a sandbox whose husk died: its container, cgroups, mounts and dir.", options: []
 ) { args, ctx in
-    let p = try Command.positionals(args, "PID", "START_TIME", "DIR", command: "sandbox-watch")
-    guard let pid = Int32(p[0]), let start = UInt64(p[1]), p[2].hasPrefix("/") else {
-        throw UsageError("sandbox-watch: expected PID START_TIME /DIR")
-    }
-    return ctx.runtime.watchSandbox(pid: pid, startTime: start, dir: p[2], statusFD: 3)
+    let dir = try Command.positionals(args, "DIR", command: "sandbox-cleanup")[0]
+    guard dir.hasPrefix("/") else { throw UsageError("sandbox-cleanup: DIR must be absolute") }
+    return ctx.runtime.cleanupAfterHusk(dir: dir)
 }
 
 /// The command line → SandboxOptions; every mistake is a UsageError (exit 125).

@@ -10,7 +10,7 @@ let commands = [createCommand, startCommand, runCommand, execCommand, stateComma
                 pauseCommand, resumeCommand, updateCommand, eventsCommand, listCommand, specCommand, featuresCommand,
                 waitCommand, logsCommand, psCommand, sandboxCommand, imageCommand, imagesCommand, rmiCommand, pullCommand]
 /// Verbs husk runs for itself, left out of the usage text.
-let hiddenCommands = [superviseCommand, sandboxWatchCommand]
+let hiddenCommands = [superviseCommand, sandboxCleanupCommand]
 
 let globalOptions: [Arguments.Option] = [
     .init(names: ["root"], takesValue: true, help: "state directory (default /run/husk; not root: $XDG_RUNTIME_DIR/husk)"),

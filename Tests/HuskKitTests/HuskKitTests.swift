@@ -145,7 +145,7 @@ struct HuskKitSandboxTests {
 
     @Test func cancellingTheTaskStopsTheSandbox() async throws {
         let world = try World()
-        var job = world.sandbox(["sleep", "30"])
+        var job = world.sandbox(["sleep", "120"])
         job.grace = .milliseconds(500)
         let clock = ContinuousClock()
         let started = clock.now
@@ -157,7 +157,8 @@ struct HuskKitSandboxTests {
         case .success(let report): #expect(report.exitCode != 0, "\(report)")
         case .failure(let error): #expect((error as? SandboxError)?.exitCode == 128 + SIGTERM, "\(error)")
         }
-        #expect(clock.now - started < .seconds(20), "cancel took \(clock.now - started)")
+        // Far below the command's 120 s, loose enough for a loaded CI machine.
+        #expect(clock.now - started < .seconds(60), "cancel took \(clock.now - started)")
         world.expectNothingLeft()
     }
 }

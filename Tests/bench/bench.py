@@ -10,6 +10,9 @@ runtimes interleaved (A B C A B C ...), medians reported with husk's ratios.
   exec    `RT exec ID /bin/true` into a container running `sleep 1000`
   state   `RT state ID` of that container
   rss     peak RSS of `run`, from `/usr/bin/time -f %M`
+  sandbox `husk sandbox --rootfs R -- /bin/true` (overlay, cgroups, watcher, report,
+          cleanup) against `bwrap --unshare-all --die-with-parent --ro-bind R / --proc
+          /proc --dev /dev /bin/true` (namespaces only), interleaved
 
 On hybrid cgroup hosts crun refuses to run, so every runtime runs through the
 same wrapper: a private mount namespace in which
@@ -351,6 +354,7 @@ def main():
     ap.add_argument("--husk", default=os.path.join(REPO, "bin", "husk"))
     ap.add_argument("--crun", default=shutil.which("crun") or "")
     ap.add_argument("--runc", default=shutil.which("runc") or "")
+    ap.add_argument("--bwrap", default=shutil.which("bwrap") or "", help="bubblewrap, for the sandbox rows")
     ap.add_argument("--busybox-script", default=os.path.join(REPO, "rootfs-examples", "busybox", "build.sh"))
     ap.add_argument("--json", action="store_true", help="print results as JSON")
     a = ap.parse_args()
@@ -422,7 +426,8 @@ def main():
             for rt in active:
                 rt.notes.append("peak RSS: n/a (/usr/bin/time missing: apt-get install time)")
 
-        report(a, runtimes, wrap, [wrap_note], log)
+        sbx = measure_sandbox(a, ctx, os.path.join(ctx.abs_tmp, "busybox", "rootfs"), log)
+        report(a, runtimes, wrap, [wrap_note], log, sbx)
     except KeyboardInterrupt:
         print("\nbench: interrupted, cleaning up ...", file=sys.stderr)
         return 130
@@ -433,11 +438,39 @@ def main():
     return 0
 
 
+def measure_sandbox(a, ctx, rootfs, log):
+    """Median wall and CPU ms of `husk sandbox -- /bin/true` and of bwrap with the same
+    namespaces, interleaved; {name: {"wall": ms, "cpu": ms}} plus notes."""
+    out, notes = {}, []
+    err = os.path.join(ctx.tmp, "stderr-sandbox")
+    cmds = {"husk sandbox": [a.husk, "--root", os.path.join(ctx.tmp, "sbx-state"), "sandbox", "--rootfs", rootfs,
+                             "--tmp-dir", os.path.join(ctx.tmp, "sbx-tmp"), "--", "/bin/true"]}
+    if a.bwrap:
+        cmds["bwrap"] = [a.bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", rootfs, "/",
+                         "--proc", "/proc", "--dev", "/dev", "/bin/true"]
+    else:
+        notes.append("bwrap not found (apt-get install bubblewrap): no sandbox ratio")
+    samples = {k: {"wall": [], "cpu": []} for k in cmds}
+    log(f"sandbox: {a.iterations} iterations, interleaved ...")
+    for _ in range(a.iterations):
+        for k, argv in list(cmds.items()):
+            try:
+                w, c, _ = spawn(argv, err)
+                samples[k]["wall"].append(w)
+                samples[k]["cpu"].append(c)
+            except Failed as e:
+                notes.append(f"{k}: {e}")
+                del cmds[k]
+    for k, v in samples.items():
+        out[k] = {m: (statistics.median(x) if x else None) for m, x in v.items()}
+    return {"median": out, "notes": notes}
+
+
 METRICS = ["run wall", "run CPU", "create", "start", "wait", "delete", "create+start+wait+delete",
            "exec", "state", "peak RSS (MiB)"]
 
 
-def report(a, runtimes, wrap, notes, log):
+def report(a, runtimes, wrap, notes, log, sbx=None):
     med = {rt.name: {m: (statistics.median(v) if v else None) for m, v in rt.samples.items()} for rt in runtimes}
     med["wrapper alone"] = {m: statistics.median(v) for m, v in wrap.samples.items()}
     husk = med["husk"]
@@ -452,7 +485,8 @@ def report(a, runtimes, wrap, notes, log):
                                       "median": med[rt.name], "samples": {m: len(v) for m, v in rt.samples.items()}}
                             for rt in runtimes},
                "wrapper_alone_median": med["wrapper alone"],
-               "ratios": {f"husk/{o}": {m: ratio(o, m) for m in METRICS} for o in ("crun", "runc")}}
+               "ratios": {f"husk/{o}": {m: ratio(o, m) for m in METRICS} for o in ("crun", "runc")},
+               "sandbox": sbx}
         print(json.dumps(out, indent=2))
         return
     print(f"\nmedians of {a.iterations} interleaved iterations, ms (RSS: MiB, {a.rss_iterations} iterations)")
@@ -462,6 +496,14 @@ def report(a, runtimes, wrap, notes, log):
         r1, r2 = ratio("crun", m), ratio("runc", m)
         print(f"{m:26}" + "".join(f"{fmt(med[c].get(m)):>10}" for c in cols)
               + f"{(f'{r1:.2f}x' if r1 else 'n/a'):>11}{(f'{r2:.2f}x' if r2 else 'n/a'):>11}")
+    if sbx:
+        h, b = sbx["median"].get("husk sandbox", {}), sbx["median"].get("bwrap", {})
+        print(f"\n{'sandbox -- /bin/true':26}{'husk':>10}{'bwrap':>10}{'husk/bwrap':>12}")
+        for m in ("wall", "cpu"):
+            r = h.get(m) / b[m] if h.get(m) and b.get(m) else None
+            print(f"{'  ' + m:26}{fmt(h.get(m)):>10}{fmt(b.get(m)):>10}{(f'{r:.2f}x' if r else 'n/a'):>12}")
+        for n in sbx["notes"]:
+            print(f"note: sandbox: {n}")
     for n in notes:
         print(f"note: {n}")
     for rt in runtimes:

@@ -45,9 +45,9 @@ public struct SandboxOptions: Sendable {
     public var tmpDir: String?
     /// Where `--cache` dirs live (default /var/lib/husk/caches).
     public var cacheDir: String?
-    /// The husk command line (global options and the hidden verb) that starts the watcher; the
-    /// runtime adds the PID, start time and dir to watch. nil: no watcher (nothing cleans up
-    /// if this process is SIGKILLed; `husk sandbox --gc` does later).
+    /// The husk command line (global options and the hidden verb) the watcher execs to clean
+    /// up if this process dies first; the runtime adds the sandbox dir. nil: no watcher
+    /// (nothing cleans up if this process is SIGKILLed; `husk sandbox --gc` does later).
     public var watcher: [String]?
 
     public static let defaultSandboxBase = "/var/lib/husk/sandboxes"
