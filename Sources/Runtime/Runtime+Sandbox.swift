@@ -192,7 +192,7 @@ extension Runtime {
         }
         let oomBefore = cgroup?.oomKillCount()
         if sandboxSignalled != 0 {
-            try? delete(id, force: true)
+            _ = try? delete(id, force: true)
             throw HuskError("sandbox: interrupted by signal \(sandboxSignalled) before the command started", exitCode: 128 + sandboxSignalled)
         }
         let started = monotonicMs()
