@@ -43,7 +43,7 @@ let package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Tar"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Tar", "Seccomp", "Sys"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "JSON", "Sys"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "CImages", "JSON", "Tar", "Sys"]),

@@ -8,12 +8,13 @@ import Sys
 /// the profile, the libseccomp linked into this binary and the architecture, so it is stored
 /// as `<dir>/.seccomp-<key>.bpf`, the key hashing the profile, this husk binary's identity
 /// (device, inode, size, mtime: an upgraded husk, with its libseccomp, gets new keys) and the boot ID. The dir
-/// is the state root: root's (or the user's) own, on tmpfs, so a reboot clears it.
+/// is the state root (root's own, usually on tmpfs: a reboot clears it); husk run by another
+/// user compiles every time.
 struct SeccompCache {
     let dir: String
 
     func compile(_ profile: LinuxSeccomp) throws(SeccompError) -> CompiledSeccomp {
-        guard let key = key(profile) else { return try SeccompCompiler.compile(profile) }
+        guard usable, let key = key(profile) else { return try SeccompCompiler.compile(profile) }
         let path = dir + "/.seccomp-" + key + ".bpf"
         if let cached = load(path) { return cached }
         let compiled = try SeccompCompiler.compile(profile)
@@ -24,6 +25,13 @@ struct SeccompCache {
             try? Files.writeAtomically(path, bytes, mode: 0o600)
         }
         return compiled
+    }
+
+    /// Root only, in a dir of root's that nobody else may write to: an unprivileged husk's
+    /// state root is checked only later in create (and its user's files are not worth the risk).
+    private var usable: Bool {
+        var st = stat()
+        return geteuid() == 0 && stat(dir, &st) == 0 && st.st_uid == 0 && st.st_mode & 0o022 == 0
     }
 
     private func load(_ path: String) -> CompiledSeccomp? {

@@ -1,0 +1,39 @@
+import Glibc
+import OCI
+import Seccomp
+import Sys
+import Testing
+@testable import Runtime
+
+/// The compiled-filter cache: the same BPF as a fresh compile, only from files root wrote.
+@Suite(.enabled(if: geteuid() == 0, "the cache is used by root only"))
+struct SeccompCacheTests {
+    static func profile() -> LinuxSeccomp {
+        var p = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW")
+        var rule = LinuxSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO")
+        rule.errnoRet = 1
+        p.syscalls = [rule]
+        return p
+    }
+
+    @Test func secondCompileComesFromTheFileAndMatches() throws {
+        var template = Array("/tmp/husk-seccomp-cache-XXXXXX".utf8CString)
+        let dir = String(cString: try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }))
+        defer { _ = try? Files.removeTree(dir) }
+        let cache = SeccompCache(dir: dir)
+        let fresh = try SeccompCompiler.compile(Self.profile())
+        let first = try cache.compile(Self.profile())
+        #expect(first.filter == fresh.filter && first.flags == fresh.flags)
+        let files = Files.listDirectory(dir).filter { $0.hasPrefix(".seccomp-") }
+        #expect(files.count == 1, "\(files)")
+        // Poison the file: a cached filter is trusted as is, so the second compile must read it.
+        let path = dir + "/" + files[0]
+        var bytes = try Files.read(path)
+        bytes[4] ^= 0xff
+        try Files.writeAtomically(path, bytes, mode: 0o600)
+        #expect(try cache.compile(Self.profile()).filter != fresh.filter, "the second compile did not use the cache")
+        // A file others may write is never used.
+        chmod(path, 0o666)
+        #expect(try cache.compile(Self.profile()).filter == fresh.filter)
+    }
+}
