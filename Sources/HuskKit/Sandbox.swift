@@ -164,7 +164,10 @@ public struct Sandbox: Sendable {
             kill(pid, SIGTERM)
         }
         guard let text = try? HuskProcess.readFile(reportPath), !text.isEmpty else {
-            throw SandboxError("\(huskPath) \(HuskProcess.describe(status)) without writing a report", exitCode: 125)
+            // Killed before it could write one (a cancellation in husk's first milliseconds): 128+N.
+            let signal = status & 0x7f
+            throw SandboxError("\(huskPath) \(HuskProcess.describe(status)) without writing a report",
+                               exitCode: signal != 0 ? 128 + signal : 125)
         }
         let report = try SandboxReport(json: text)
         if let message = report.error, report.exitCode != 126 && report.exitCode != 127 {

@@ -152,7 +152,8 @@ struct HuskKitSandboxTests {
         let task = Task { try await job.run() }
         try await Task.sleep(for: .seconds(1))
         task.cancel()
-        // Cancelled while running: a report (killed); while still setting up: SandboxError 143.
+        // Cancelled while running: a report (killed); while husk was still starting or setting
+        // up: SandboxError 143 (128 + SIGTERM).
         switch await task.result {
         case .success(let report): #expect(report.exitCode != 0, "\(report)")
         case .failure(let error): #expect((error as? SandboxError)?.exitCode == 128 + SIGTERM, "\(error)")
