@@ -71,10 +71,11 @@ public enum Cgroups {
     /// This process's /proc/self/cgroup, to record at create.
     public static func ownCgroupText() -> String? { try? FS.read("/proc/self/cgroup") }
 
-    /// `resources` with an allow rule (`rwm`) appended to `devices` for each device node the
-    /// container gets from `linux.devices`, as runc does. `type` is "c" or "b".
-    public static func resources(_ resources: JSONValue?, allowingDevices devices: [(type: String, major: Int64, minor: Int64)]) -> JSONValue? {
-        guard !devices.isEmpty else { return resources }
+    /// `resources` with the device rules every container's cgroup gets, as runc builds them:
+    /// always a `devices` list (the drivers start from deny-all and end with the default devices,
+    /// so a config without rules still cannot open or mknod host disks), plus an allow rule
+    /// (`rwm`) for each device node the container gets from `linux.devices`. `type` is "c" or "b".
+    public static func resources(_ resources: JSONValue?, allowingDevices devices: [(type: String, major: Int64, minor: Int64)]) -> JSONValue {
         var object = resources?.object ?? JSONObject()
         var rules = object["devices"]?.array ?? []
         for d in devices {

@@ -39,6 +39,28 @@ struct DevicesTests {
         #expect(r.stdout == "null-ok\n00000000\nfull-refused\n16\n")
     }
 
+    /// Without device rules in the config, the cgroup still denies every device but the
+    /// defaults (as runc does): CAP_MKNOD can make a node for a host device, not open it.
+    /// (/dev/loop-control, 10:237: the host can open it, and opening it changes nothing.)
+    @Test func hostDeviceIsDeniedWithoutDeviceRules() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        try #require(access("/dev/loop-control", F_OK) == 0, "the host has /dev/loop-control")
+        let b = try sb.bundle {
+            var process = $0.process
+            var caps = process["capabilities"] as? [String: Any] ?? [:]
+            for set in ["bounding", "effective", "permitted"] {
+                caps[set] = ((caps[set] as? [String]) ?? []) + ["CAP_MKNOD"]
+            }
+            process["capabilities"] = caps
+            $0.process = process
+            $0.shell("mknod /dev/lc c 10 237 && echo made; (exec 3</dev/lc) && echo OPENED || echo denied")
+        }
+        let r = try await sb.run(b)
+        #expect(r.stdout == "made\ndenied\n", "\(r)")
+        #expect(r.stderr.contains("Operation not permitted"), "\(r)")
+    }
+
     @Test func ptmxAndPts() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
