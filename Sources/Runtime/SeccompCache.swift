@@ -43,20 +43,52 @@ struct SeccompCache {
         return CompiledSeccomp(filter: Array(bytes[4...]), flags: flags, needsNotify: false)
     }
 
-    /// Two FNV-1a 64-bit hashes (different offsets) of the profile and the binary's identity.
+    /// Two FNV-1a 64-bit hashes (different offsets) of every field of the profile, the binary's
+    /// identity and the boot ID. (Spelled out: `String(reflecting:)` cost more than it saved.)
     private func key(_ profile: LinuxSeccomp) -> String? {
         var st = stat()
         guard stat("/proc/self/exe", &st) == 0 else { return nil }
-        var text = String(reflecting: profile)
-        text += "|\(st.st_dev)|\(st.st_ino)|\(st.st_size)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        var h = Hasher2()
+        h.add("\(st.st_dev)|\(st.st_ino)|\(st.st_size)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)")
         // libseccomp asks the kernel what it supports: another boot may have another kernel.
-        text += "|" + ((try? Files.readString("/proc/sys/kernel/random/boot_id")) ?? "")
-        func fnv(_ basis: UInt64) -> String {
-            var h = basis
-            for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-            let s = String(h, radix: 16)
+        h.add((try? Files.readString("/proc/sys/kernel/random/boot_id")) ?? "")
+        h.add(profile.defaultAction)
+        h.add(profile.defaultErrnoRet.map { String($0) } ?? "-")
+        h.add(profile.architectures.joined(separator: ","))
+        h.add(profile.flags.map { $0.joined(separator: ",") } ?? "-")
+        h.add(profile.listenerPath ?? "-")
+        h.add(profile.listenerMetadata ?? "-")
+        for rule in profile.syscalls {
+            h.add(rule.names.joined(separator: ","))
+            h.add(rule.action)
+            h.add(rule.errnoRet.map { String($0) } ?? "-")
+            for a in rule.args { h.add("\(a.index) \(a.value) \(a.valueTwo) \(a.op)") }
+            h.add(";")
+        }
+        return h.hex
+    }
+}
+
+/// Two FNV-1a 64-bit hashes of a sequence of fields (each ended by a 0 byte).
+private struct Hasher2 {
+    var a: UInt64 = 0xcbf29ce484222325
+    var b: UInt64 = 0x84222325cbf29ce4
+
+    mutating func add(_ text: String) {
+        for byte in text.utf8 { mix(byte) }
+        mix(0)
+    }
+
+    private mutating func mix(_ byte: UInt8) {
+        a = (a ^ UInt64(byte)) &* 0x100000001b3
+        b = (b ^ UInt64(byte)) &* 0x100000001b3
+    }
+
+    var hex: String {
+        func pad(_ v: UInt64) -> String {
+            let s = String(v, radix: 16)
             return String(repeating: "0", count: 16 - s.count) + s
         }
-        return fnv(0xcbf29ce484222325) + fnv(0x84222325cbf29ce4)
+        return pad(a) + pad(b)
     }
 }
