@@ -53,6 +53,11 @@ void child_become_user(const struct husk_plan *p);      // bounding set, ids, gr
 void child_load_seccomp(const struct husk_plan *p);
 void child_seal_and_exec(const struct husk_plan *p, const char *exe) __attribute__((noreturn));
 
+// --- the namespace server of a created rootless container (child_nsserver.c)
+void child_open_own_namespaces(const struct husk_plan *p); // once every namespace exists
+void child_start_ns_server(const struct husk_plan *p);     // while waiting for `start`
+void child_stop_ns_server(const struct husk_plan *p);
+
 // --- hooks (child_hooks.c)
 void child_run_hooks(const struct husk_plan *p, const struct husk_hook *hooks, int n, const char *stage);
 

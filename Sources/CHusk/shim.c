@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <string.h>
@@ -147,4 +148,49 @@ int husk_open_in_root(const char *root, const char *path) {
     int saved = errno;
     close(rootfd);
     return fd < 0 ? -saved : fd;
+}
+
+static int unix_addr_at(struct sockaddr_un *addr, int dirfd, const char *name) {
+    memset(addr, 0, sizeof(*addr));
+    addr->sun_family = AF_UNIX;
+    int n = snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/%s", dirfd, name);
+    return n < 0 || (size_t)n >= sizeof(addr->sun_path) ? -ENAMETOOLONG : 0;
+}
+
+int husk_listen_unix_at(int dirfd, const char *name) {
+    struct sockaddr_un addr;
+    int r = unix_addr_at(&addr, dirfd, name);
+    if (r < 0) return r;
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -errno;
+    if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(sock, 8) < 0) {
+        int e = errno;
+        close(sock);
+        return -e;
+    }
+    return sock;
+}
+
+int husk_fetch_ns_fds(int dirfd, const char *name, int *fds, int32_t *types, int max) {
+    struct sockaddr_un addr;
+    int r = unix_addr_at(&addr, dirfd, name);
+    if (r < 0) return r;
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -errno;
+    do { r = connect(sock, (struct sockaddr *)&addr, sizeof(addr)); } while (r < 0 && errno == EINTR);
+    if (r < 0) { int e = errno; close(sock); return -e; }
+    char cbuf[CMSG_SPACE(sizeof(int) * HUSK_NS_SERVER_MAX)];
+    struct iovec iov = {.iov_base = types, .iov_len = sizeof(int32_t) * (size_t)max};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL); } while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(sock);
+    if (n < 0) return -e;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS) return -EBADMSG;
+    int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    if (count > max || (size_t)n != sizeof(int32_t) * (size_t)count) return -EBADMSG;
+    memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)count);
+    return count;
 }

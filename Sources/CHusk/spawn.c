@@ -81,6 +81,7 @@ static void loopback_up(const struct husk_plan *p) {
 
 // Blocks until `start` opens the fifo for reading, then tells it we are going ahead.
 static void wait_for_start(const struct husk_plan *p) {
+    child_start_ns_server(p);
     child_send(p->sync_fd, HUSK_MSG_READY, 0, "ready", "");
     int fd;
     do { fd = openat(p->state_dir_fd, p->fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
@@ -89,6 +90,7 @@ static void wait_for_start(const struct husk_plan *p) {
     do { w = write(fd, "0", 1); } while (w < 0 && errno == EINTR);
     close(fd);
     close(p->state_dir_fd);
+    child_stop_ns_server(p);
 }
 
 // process.cwd, refusing a working directory outside the container's root. Until execve we
@@ -110,12 +112,12 @@ static void check_cwd(const struct husk_plan *p) {
 // The caller's other fds (a lock, a pipe) must not stay pinned by an init that may wait
 // for `start` for a long time; only stdio, the preserved fds and ours survive.
 static void close_foreign_fds(const struct husk_plan *p) {
-    int keep[3] = {p->sync_fd, p->state_dir_fd, p->console_fd};
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
+    int keep[4] = {p->sync_fd, p->state_dir_fd, p->console_fd, p->ns_server_fd};
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
             if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
     unsigned int from = 3 + (unsigned int)p->preserve_fds;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (keep[i] < (int)from) continue;
         if ((unsigned int)keep[i] > from) syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
         from = (unsigned int)keep[i] + 1;
@@ -149,6 +151,7 @@ static void child_main(const struct husk_plan *p) {
     if ((p->unshare_cgroupns || late_cgroupns) && unshare(CLONE_NEWCGROUP) < 0)
         child_fail(p, "unshare cgroup namespace", errno, "linux.namespaces");
     if (p->new_time_ns) write_time_offsets(p);
+    child_open_own_namespaces(p); // all of them exist now; /proc is still the host's
     if (p->has_oom_score_adj) {
         char v[24] = "";
         hk_append_i64(v, sizeof(v), p->oom_score_adj);
@@ -210,7 +213,7 @@ static void intermediate_main(const struct husk_plan *p) {
     int fds[HUSK_MAX_JOINS];
     if (p->n_joins > HUSK_MAX_JOINS) child_fail(p, "open namespace", E2BIG, "linux.namespaces");
     for (int i = 0; i < p->n_joins; i++) {
-        fds[i] = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
+        fds[i] = p->joins[i].fd >= 0 ? p->joins[i].fd : open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
         if (fds[i] < 0) child_fail(p, "open namespace", errno, p->joins[i].path);
     }
     for (int pass = 0; pass < 2; pass++) {

@@ -14,13 +14,14 @@ final class CPlan {
         var stateDir: Int32 = -1
         var console: Int32 = -1
         var preserve: Int32 = 0
+        var nsServer: Int32 = -1
     }
 
     init(_ plan: LaunchPlan, fds: FDs) {
         raw.clone_flags = plan.cloneFlags
         raw.new_time_ns = plan.newTimeNamespace ? 1 : 0
         raw.time_offsets = ((plan.timeOffsets[0][0], plan.timeOffsets[0][1]), (plan.timeOffsets[1][0], plan.timeOffsets[1][1]))
-        raw.joins = array(plan.joins.map { husk_join_ns(type: $0.type, path: string($0.path)) })
+        raw.joins = array(plan.joins.map { husk_join_ns(type: $0.type, path: string($0.path), fd: plan.joinFDs[$0.type] ?? -1) })
         raw.n_joins = Int32(plan.joins.count)
         raw.need_idmap = plan.newUserNamespace ? 1 : 0
         raw.non_dumpable = plan.nonDumpable ? 1 : 0
@@ -34,6 +35,7 @@ final class CPlan {
         raw.fifo_name = string("exec.fifo")
         raw.console_fd = fds.console
         raw.preserve_fds = fds.preserve
+        raw.ns_server_fd = fds.nsServer
 
         raw.rootfs = plan.rootfs.map(string)
         raw.readonly_root = plan.readonlyRoot ? 1 : 0

@@ -56,6 +56,9 @@ public struct LaunchPlan: Sendable, Equatable {
     public var newTimeNamespace = false
     public var timeOffsets: [[Int64]] = [[0, 0], [0, 0]]
     public var joins: [(type: Int32, path: String)] = []
+    /// Open namespace fds to join instead of a join's path, by CLONE_NEW* type (exec into a
+    /// created rootless container, whose init hands them out: see CHusk/child_nsserver.c).
+    public var joinFDs: [Int32: Int32] = [:]
     /// The container's cgroup: a v2 leaf fd for CLONE_INTO_CGROUP, the cgroup.procs files to
     /// join otherwise, and whether the cgroup namespace must be made after joining.
     public var cgroupFD: Int32 = -1

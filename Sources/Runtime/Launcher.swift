@@ -12,6 +12,8 @@ public struct Launcher {
     var stateDirFD: Int32 = -1
     var consoleFD: Int32 = -1
     var preserveFDs: Int32 = 0
+    /// The listening ns.sock of a rootless container (CHusk/child_nsserver.c), or -1.
+    var nsServerFD: Int32 = -1
     /// Called when the child paused for prestart/createRuntime hooks (with the init pid);
     /// returns the state JSON the in-container hooks get on stdin.
     var runtimeHooks: ((Int32) throws(HuskError) -> [UInt8])? = nil
@@ -38,7 +40,7 @@ public struct Launcher {
         needsHookPause = needsHookPause || runtimeHooks != nil
         var cplanPlan = plan
         if !needsHookPause { cplanPlan.createContainerHooks = []; cplanPlan.startContainerHooks = [] }
-        let cplan = CPlan(cplanPlan, fds: .init(sync: pair[1], stateDir: stateDirFD, console: consoleFD, preserve: preserveFDs))
+        let cplan = CPlan(cplanPlan, fds: .init(sync: pair[1], stateDir: stateDirFD, console: consoleFD, preserve: preserveFDs, nsServer: nsServerFD))
         cplan.raw.wait_go_for_hooks = needsHookPause ? 1 : 0
         var pidfd: Int32 = -1
         let direct = withUnsafePointer(to: &cplan.raw) { husk_spawn($0, &pidfd) }

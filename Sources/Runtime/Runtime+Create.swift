@@ -56,9 +56,11 @@ extension Runtime {
         let dir = try store.claim(id)
         var consoleFD: Int32 = -1
         var stateDirFD: Int32 = -1
+        var nsServerFD: Int32 = -1
         var cgroup: (any CgroupManager)? = nil
         defer {
             if consoleFD >= 0 { close(consoleFD) }
+            if nsServerFD >= 0 { close(nsServerFD) }
             if stateDirFD >= 0 { close(stateDirFD) }
             if plan.cgroupFD >= 0 { close(plan.cgroupFD) }
         }
@@ -68,6 +70,12 @@ extension Runtime {
             try prepareStateDir(dir, plan: plan, config: configBytes)
             stateDirFD = husk_open_path_dir(dir)
             if stateDirFD < 0 { throw HuskError(SysError("open", path: dir), stage: "state dir") }
+            if rootless && plan.newUserNamespace {
+                // Until start, `exec` cannot open init's /proc/PID/ns (see CHusk/child_nsserver.c).
+                nsServerFD = husk_listen_unix_at(stateDirFD, "ns.sock")
+                if nsServerFD < 0 { throw HuskError(SysError("listen", path: dir + "/ns.sock", errno: -nsServerFD), stage: "state dir") }
+                chmod(dir + "/ns.sock", 0o600)
+            }
             if let socket = options.consoleSocket { consoleFD = try ConsoleSocket.connect(socket) }
             else if let relay { consoleFD = relay.takeChildEnd() }
 
@@ -85,6 +93,7 @@ extension Runtime {
             launcher.stateDirFD = stateDirFD
             launcher.consoleFD = consoleFD
             launcher.preserveFDs = options.preserveFDs
+            launcher.nsServerFD = nsServerFD
             launcher.ociVersion = spec.ociVersion
             launcher.agentState = { (pid: Int32) -> JSONValue in
                 var r = record

@@ -57,6 +57,9 @@ extension Runtime {
             plan.skipSetgroups = true
         }
 
+        let joinFDs = st == .created && Rootless.active ? try createdNamespaces(id) : [:]
+        defer { joinFDs.values.forEach { close($0) } }
+        plan.joinFDs = joinFDs
         var consoleFD: Int32 = -1
         defer { if consoleFD >= 0 { close(consoleFD) } }
         if let socket = options.consoleSocket { consoleFD = try ConsoleSocket.connect(socket) }
@@ -87,6 +90,25 @@ extension Runtime {
             if errno != EINTR { throw HuskError(SysError("waitpid", path: "pid \(launched.pid)"), stage: "exec") }
         }
         return ExitStatus(raw: raw).code
+    }
+
+    /// A created rootless container's namespaces, from its init's ns.sock: until start the
+    /// unprivileged owner cannot open init's /proc/PID/ns (CHusk/child_nsserver.c says why).
+    private func createdNamespaces(_ id: String) throws(HuskError) -> [Int32: Int32] {
+        let dir = store.directory(of: id)
+        guard Files.exists(dir + "/ns.sock") else { return [:] }
+        let dirFD = husk_open_path_dir(dir)
+        if dirFD < 0 { throw HuskError(SysError("open", path: dir), stage: "exec") }
+        defer { close(dirFD) }
+        var fds = [Int32](repeating: -1, count: Int(HUSK_NS_SERVER_MAX))
+        var types = [Int32](repeating: 0, count: Int(HUSK_NS_SERVER_MAX))
+        let n = husk_fetch_ns_fds(dirFD, "ns.sock", &fds, &types, HUSK_NS_SERVER_MAX)
+        if n < 0 {
+            throw HuskError("cannot exec in container \"\(id)\": its init's namespaces (\(dir)/ns.sock): \(errnoText(-n)) (stage: exec)")
+        }
+        var out: [Int32: Int32] = [:]
+        for i in 0..<Int(n) { out[types[i]] = fds[i] }
+        return out
     }
 
     /// The container's process settings, replaced by --process and overridden by flags.

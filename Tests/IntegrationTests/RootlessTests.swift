@@ -265,6 +265,45 @@ struct RootlessTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) ?? []).isEmpty)
     }
 
+    /// `exec` into a created, not yet started container: until start, init runs husk's image
+    /// and is non-dumpable, so the user cannot open its /proc/PID/ns; it gets the namespaces
+    /// from init's ns.sock instead. The exec'd process is in the container (pid namespace,
+    /// user namespace) and still cannot reach init's exe or fds (CVE-2019-5736); after start
+    /// exec works as before and the namespace server is gone.
+    @Test func execIntoCreatedContainer() async throws {
+        guard !Harness.isReference else { return }
+        let user = try RootlessUser()
+        defer { user.cleanup() }
+        try await user.specRootless { json in
+            var process = json["process"] as? [String: Any] ?? [:]
+            process["args"] = ["sleep", "300"]
+            json["process"] = process
+        }
+        let id = "rl-exec-created-\(getpid())"
+        let create = try await user.husk(["create", id])
+        #expect(create.status == 0, "\(create)")
+        let exec = try await user.husk(["exec", id, "sh", "-c",
+            "id -u; cat /proc/self/uid_map; cat /proc/1/comm; readlink /proc/1/exe || echo exe-refused; ls /proc/1/fd >/dev/null 2>&1 || echo fds-refused"])
+        #expect(exec.status == 0, "\(exec)")
+        let lines = exec.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines == ["0", "0 \(user.uid) 1", "husk-init", "exe-refused", "fds-refused"], "\(exec)")
+        func servers() -> [Int32] {
+            user.processes().filter { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) == "husk-ns-server\n" }
+        }
+        #expect(servers().count == 1, "init's namespace server runs while the container is created")
+        let start = try await user.husk(["start", id])
+        #expect(start.status == 0, "\(start)")
+        let after = try await user.husk(["exec", id, "sh", "-c", "cat /proc/1/comm; ls /proc | grep -c '^[0-9]'"])
+        #expect(after.status == 0, "\(after)")
+        // init is sleep now; sh, cat/ls, grep: no namespace server left.
+        #expect(after.stdout.hasPrefix("sleep\n"), "\(after)")
+        #expect(servers().isEmpty, "the namespace server ends at start: \(servers())")
+        let delete = try await user.husk(["delete", "--force", id])
+        #expect(delete.status == 0, "\(delete)")
+        #expect(await Harness.poll(timeout: 10) { user.processes().isEmpty }, "processes left: \(user.processes())")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) ?? []).isEmpty)
+    }
+
     /// Without XDG_RUNTIME_DIR (and no /run/user/UID) the state goes to /tmp/husk-UID, mode
     /// 0700; one that someone else made first is refused, not used.
     @Test func fallbackStateRootIsPrivate() async throws {

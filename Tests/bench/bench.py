@@ -14,6 +14,10 @@ runtimes interleaved (A B C A B C ...), medians reported with husk's ratios.
           cleanup) against `bwrap --unshare-all --die-with-parent --ro-bind R / --proc
           /proc --dev /dev /bin/true` (namespaces only), interleaved
 
+The column "husk+seccomp" is husk with the default seccomp profile (`husk spec`'s
+linux.seccomp) in the bundle; the other columns run without a profile. Its last
+column is the cost of the profile (husk+seccomp / husk). --no-seccomp-row drops it.
+
 On hybrid cgroup hosts crun refuses to run, so every runtime runs through the
 same wrapper: a private mount namespace in which
 /sys/fs/cgroup/unified/cgroup.controllers reads empty. Host mounts are never
@@ -194,8 +198,10 @@ def write_bundle(tmp, name, base_cfg, args, cgroups_path):
 
 
 class Runtime:
-    def __init__(self, name, path, ctx):
+    def __init__(self, name, path, ctx, cfg=None, label=None):
         self.name, self.path, self.ctx = name, path, ctx
+        self.cfg = cfg if cfg is not None else ctx.cfg  # the bundle's config.json
+        self.label = label or name
         self.state = os.path.join(ctx.tmp, "state-" + name)
         self.err = os.path.join(ctx.tmp, "stderr-" + name)
         self.notes, self.samples, self.disabled = [], {}, {}
@@ -213,7 +219,7 @@ class Runtime:
     def bundle(self, kind, cgroups):
         cg = f"{self.ctx.cg_base}/{self.name}-{kind}" if cgroups else None
         args = ["/bin/true"] if kind == "true" else ["/bin/sleep", "1000"]
-        return write_bundle(self.ctx.tmp, f"{self.name}-{kind}", self.ctx.cfg, args, cg)
+        return write_bundle(self.ctx.tmp, f"{self.name}-{kind}", self.cfg, args, cg)
 
     def setup(self):
         """Version, then a probe `run`: with cgroupsPath, else without it."""
@@ -357,6 +363,8 @@ def main():
     ap.add_argument("--bwrap", default=shutil.which("bwrap") or "", help="bubblewrap, for the sandbox rows")
     ap.add_argument("--busybox-script", default=os.path.join(REPO, "rootfs-examples", "busybox", "build.sh"))
     ap.add_argument("--json", action="store_true", help="print results as JSON")
+    ap.add_argument("--no-seccomp-row", action="store_true",
+                    help="leave out husk with the default seccomp profile (column husk+seccomp)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: error: run as root (containers need it)")
@@ -383,9 +391,13 @@ def main():
         ctx.time_bin = shutil.which("time", path="/usr/bin:/bin")
 
         runtimes = [Runtime(n, p, ctx) for n, p in zip(NAMES, (a.husk, a.crun, a.runc))]
+        if not a.no_seccomp_row:
+            ctx.cfg_seccomp = json.loads(json.dumps(ctx.cfg))
+            ctx.cfg_seccomp["linux"]["seccomp"] = default_seccomp_profile(a.husk, ctx.tmp)
+            runtimes.insert(1, Runtime("husksc", a.husk, ctx, cfg=ctx.cfg_seccomp, label="husk+seccomp"))
         active = [rt for rt in runtimes if rt.setup()]
         for rt in runtimes:
-            log(f"{rt.name:5} {rt.version}" + "".join(f"\n      note: {n}" for n in rt.notes))
+            log(f"{rt.label:5} {rt.version}" + "".join(f"\n      note: {n}" for n in rt.notes))
         if not active:
             sys.exit("bench: error: no runtime could run the bundle")
         wrap = argparse.Namespace(name="wrapper alone", samples={})
@@ -475,32 +487,47 @@ METRICS = ["run wall", "run CPU", "create", "start", "wait", "delete", "create+s
            "exec", "state", "peak RSS (MiB)"]
 
 
+def default_seccomp_profile(husk, tmp):
+    """linux.seccomp of `husk spec` (the default profile for runc spec's capabilities)."""
+    d = os.path.join(tmp, "spec")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run([husk, "spec", "--bundle", d], check=True)
+    with open(os.path.join(d, "config.json")) as f:
+        return json.load(f)["linux"]["seccomp"]
+
+
 def report(a, runtimes, wrap, notes, log, sbx=None):
-    med = {rt.name: {m: (statistics.median(v) if v else None) for m, v in rt.samples.items()} for rt in runtimes}
+    med = {rt.label: {m: (statistics.median(v) if v else None) for m, v in rt.samples.items()} for rt in runtimes}
     med["wrapper alone"] = {m: statistics.median(v) for m, v in wrap.samples.items()}
     husk = med["husk"]
 
-    def ratio(other, m):
-        h, o = husk.get(m), med[other].get(m)
+    def ratio(other, m, base=None):
+        h, o = (base or husk).get(m), med.get(other, {}).get(m)
         return h / o if h and o else None
 
     if a.json:
         out = {"iterations": a.iterations, "notes": notes,
-               "runtimes": {rt.name: {"path": rt.path, "version": rt.version, "notes": rt.notes,
-                                      "median": med[rt.name], "samples": {m: len(v) for m, v in rt.samples.items()}}
+               "runtimes": {rt.label: {"path": rt.path, "version": rt.version, "notes": rt.notes,
+                                      "median": med[rt.label], "samples": {m: len(v) for m, v in rt.samples.items()}}
                             for rt in runtimes},
                "wrapper_alone_median": med["wrapper alone"],
                "ratios": {f"husk/{o}": {m: ratio(o, m) for m in METRICS} for o in ("crun", "runc")},
                "sandbox": sbx}
+        if "husk+seccomp" in med:
+            out["ratios"]["husk+seccomp/husk"] = {m: ratio("husk", m, med["husk+seccomp"]) for m in METRICS}
         print(json.dumps(out, indent=2))
         return
     print(f"\nmedians of {a.iterations} interleaved iterations, ms (RSS: MiB, {a.rss_iterations} iterations)")
-    cols = ["husk", "crun", "runc", "wrapper alone"]
-    print(f"{'':26}" + "".join(f"{c:>10}" for c in cols[:3]) + f"{'wrapper':>10}{'husk/crun':>11}{'husk/runc':>11}")
+    sc = "husk+seccomp" in med
+    cols = ["husk"] + (["husk+seccomp"] if sc else []) + ["crun", "runc", "wrapper alone"]
+    print(f"{'':26}" + "".join(f"{c:>{14 if c == 'husk+seccomp' else 10}}" for c in cols[:-1]) + f"{'wrapper':>10}"
+          + f"{'husk/crun':>11}{'husk/runc':>11}" + (f"{'seccomp cost':>14}" if sc else ""))
     for m in METRICS:
         r1, r2 = ratio("crun", m), ratio("runc", m)
-        print(f"{m:26}" + "".join(f"{fmt(med[c].get(m)):>10}" for c in cols)
-              + f"{(f'{r1:.2f}x' if r1 else 'n/a'):>11}{(f'{r2:.2f}x' if r2 else 'n/a'):>11}")
+        r3 = ratio("husk", m, med["husk+seccomp"]) if sc else None
+        print(f"{m:26}" + "".join(f"{fmt(med[c].get(m)):>{14 if c == 'husk+seccomp' else 10}}" for c in cols)
+              + f"{(f'{r1:.2f}x' if r1 else 'n/a'):>11}{(f'{r2:.2f}x' if r2 else 'n/a'):>11}"
+              + (f"{(f'{r3:.2f}x' if r3 else 'n/a'):>14}" if sc else ""))
     if sbx:
         h, b = sbx["median"].get("husk sandbox", {}), sbx["median"].get("bwrap", {})
         print(f"\n{'sandbox -- /bin/true':26}{'husk':>10}{'bwrap':>10}{'husk/bwrap':>12}")
@@ -513,7 +540,7 @@ def report(a, runtimes, wrap, notes, log, sbx=None):
         print(f"note: {n}")
     for rt in runtimes:
         for n in rt.notes:
-            print(f"note: {rt.name}: {n}")
+            print(f"note: {rt.label}: {n}")
 
 
 if __name__ == "__main__":

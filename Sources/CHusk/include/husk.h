@@ -49,6 +49,12 @@ int husk_send_fd(int sock, int fd);
 int husk_recv_fd(int sock);
 // openat2(RESOLVE_IN_ROOT) of path under root, O_RDONLY; the fd or -errno.
 int husk_open_in_root(const char *root, const char *path);
+// A listening unix stream socket bound at NAME in the directory dirfd (through
+// /proc/self/fd, so a long state path does not matter); the fd (CLOEXEC) or -errno.
+int husk_listen_unix_at(int dirfd, const char *name);
+// Connects to NAME in dirfd and receives up to `max` namespace fds and their CLONE_NEW*
+// types from a created rootless container's init (child_nsserver.c); the count or -errno.
+int husk_fetch_ns_fds(int dirfd, const char *name, int *fds, int32_t *types, int max);
 // statfs(2) f_type, or -errno.
 long husk_statfs_type(const char *path);
 

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #define HUSK_DETAIL_MAX 512
+// The namespaces a created rootless init hands out on ns.sock (see child_nsserver.c).
+#define HUSK_NS_SERVER_MAX 8
 
 // What the child reports on the sync socket. EOF on the socket means execve succeeded.
 enum husk_msg_kind {
@@ -50,6 +52,7 @@ struct husk_device {
 struct husk_join_ns {
     int type;           // CLONE_NEW*
     const char *path;   // e.g. /proc/123/ns/net
+    int fd;             // an open namespace fd to join instead of path, or -1
 };
 
 struct husk_rlimit {
@@ -92,6 +95,7 @@ struct husk_plan {
     const char *fifo_name;          // "exec.fifo"
     int console_fd;                 // connected console socket, -1 for none
     int preserve_fds;               // keep fds 3 .. 3+n-1 open across execve
+    int ns_server_fd;               // listening ns.sock of a rootless container, -1 for none
     int wait_go_for_hooks;          // pause after mounts: the parent runs prestart/createRuntime
                                     // hooks and sends the state JSON for the in-container hooks
 
