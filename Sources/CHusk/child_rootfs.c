@@ -19,6 +19,10 @@ struct mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 
 static int openat2_in_root(int rootfd, const char *rel, int flags) {
     struct open_how how;
@@ -135,7 +139,6 @@ static void do_mount(const struct husk_plan *p, int rootfd, const struct husk_mo
     if (fd < 0) child_fail2(p, "create mount destination", errno, m->destination, "");
     char target[4096];
     child_fd_path(p, fd, target, sizeof(target), m->destination);
-    close(fd);
 
     char detail[HUSK_DETAIL_MAX] = "";
     hk_append(detail, sizeof(detail), m->fstype ? m->fstype : "bind");
@@ -144,7 +147,18 @@ static void do_mount(const struct husk_plan *p, int rootfd, const struct husk_mo
     hk_append(detail, sizeof(detail), " on ");
     hk_append(detail, sizeof(detail), m->destination);
 
-    if (m->bind) {
+    if (m->idmap_fd >= 0) {
+        // The parent made the id-mapped copy; it goes onto the destination we resolved.
+        if (syscall(SYS_move_mount, m->idmap_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            child_fail(p, "move id-mapped mount", errno, detail);
+        close(m->idmap_fd);
+    }
+    close(fd);
+    if (m->idmap_fd >= 0) {
+        unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+        if (extra && remount_with_locked(target, MS_BIND | MS_REMOUNT | extra) < 0)
+            child_fail(p, "remount", errno, detail);
+    } else if (m->bind) {
         if (mount(m->source, target, NULL, m->flags & (MS_BIND | MS_REC), NULL) < 0)
             child_fail(p, "mount", errno, detail);
         unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);

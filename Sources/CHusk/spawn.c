@@ -22,6 +22,8 @@
 
 // More than any config can list (eight namespace types); joins beyond it fail with E2BIG.
 #define HUSK_MAX_JOINS 32
+// Id-mapped mounts whose trees survive close_foreign_fds (more are refused by the parent).
+#define HUSK_MAX_IDMAPPED 64
 
 _Static_assert(HUSK_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
 _Static_assert(HUSK_CLONE_NEWUTS == CLONE_NEWUTS, "CLONE_NEWUTS");
@@ -112,12 +114,15 @@ static void check_cwd(const struct husk_plan *p) {
 // The caller's other fds (a lock, a pipe) must not stay pinned by an init that may wait
 // for `start` for a long time; only stdio, the preserved fds and ours survive.
 static void close_foreign_fds(const struct husk_plan *p) {
-    int keep[4] = {p->sync_fd, p->state_dir_fd, p->console_fd, p->ns_server_fd};
-    for (int i = 0; i < 4; i++)
-        for (int j = i + 1; j < 4; j++)
+    int keep[4 + HUSK_MAX_IDMAPPED] = {p->sync_fd, p->state_dir_fd, p->console_fd, p->ns_server_fd};
+    int n = 4;
+    for (int i = 0; i < p->n_mounts && n < 4 + HUSK_MAX_IDMAPPED; i++)
+        if (p->mounts[i].idmap_fd >= 0) keep[n++] = p->mounts[i].idmap_fd; // id-mapped trees to move
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
             if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
     unsigned int from = 3 + (unsigned int)p->preserve_fds;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < n; i++) {
         if (keep[i] < (int)from) continue;
         if ((unsigned int)keep[i] > from) syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
         from = (unsigned int)keep[i] + 1;

@@ -158,6 +158,7 @@ final class CPlan {
         c.attr_set = m.attrSet
         c.attr_clr = m.attrClear
         c.bind = m.bind ? 1 : 0
+        c.idmap_fd = m.idmapFD
         return c
     }
 

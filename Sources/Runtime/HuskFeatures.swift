@@ -15,6 +15,6 @@ public enum HuskFeatures {
             seccompOperators: LinuxSeccomp.knownOperators.sorted(),
             seccompArchitectures: SeccompCompiler.architectures.keys.sorted(),
             seccompFlags: SeccompCompiler.filterFlags.keys.sorted(),
-            idmapMounts: false)
+            idmapMounts: true)
     }
 }

@@ -11,6 +11,18 @@ public struct LaunchPlan: Sendable, Equatable {
         public var attrSet: UInt64 = 0
         public var attrClear: UInt64 = 0
         public var bind = false
+        /// An id-mapped bind: made in the parent (IDMappedMounts), moved into place by the child.
+        public var idmap: IDMap? = nil
+        public var idmapFD: Int32 = -1
+    }
+
+    public struct IDMap: Sendable, Equatable {
+        public var uid: [IDMapping]
+        public var gid: [IDMapping]
+        /// "ridmap": submounts of an rbind are id-mapped too.
+        public var recursive: Bool
+        /// "mounts[3]", for errors.
+        public var field: String
     }
 
     public struct Device: Sendable, Equatable {

@@ -156,6 +156,10 @@ public struct PlanBuilder {
         }
         let opts = MountOptions.parse(m.options)
         if m.type == "cgroup" || m.type == "cgroup2" { return cgroupMounts(m, opts, cgroupNamespace: cgroupNamespace) }
+        let wantsIDMap = opts.idmap || !(m.uidMappings ?? []).isEmpty
+        if wantsIDMap && !(opts.isBind || m.type == "bind") {
+            throw HuskError("\(field): id-mapped mounts (idmap, ridmap, uidMappings) must be bind mounts")
+        }
         var out = LaunchPlan.Mount(destination: m.destination)
         out.flags = opts.flags
         out.propagation = opts.propagation
@@ -169,12 +173,31 @@ public struct PlanBuilder {
             guard Files.exists(out.source!) else {
                 throw HuskError("\(field).source: bind mount source \(out.source!) does not exist")
             }
+            out.idmap = try idmap(m, opts, field: field)
         } else {
             out.fstype = m.type ?? m.source
             out.source = m.source ?? m.type
             out.data = opts.data.isEmpty ? nil : opts.data
         }
         return [out]
+    }
+
+    /// The mount's own mappings, or with just `idmap`/`ridmap` the container's user namespace
+    /// mappings (as runc does); nil for an ordinary bind.
+    private func idmap(_ m: Mount, _ opts: MountOptions, field: String) throws(HuskError) -> LaunchPlan.IDMap? {
+        func plain(_ maps: [LinuxIDMapping]) -> [IDMapping] { maps.map { IDMapping(containerID: $0.containerID, hostID: $0.hostID, size: $0.size) } }
+        var uid = plain(m.uidMappings ?? []), gid = plain(m.gidMappings ?? [])
+        guard opts.idmap || !uid.isEmpty else { return nil }
+        if uid.isEmpty {
+            let linux = spec.linux ?? Linux()
+            guard !linux.uidMappings.isEmpty, !linux.gidMappings.isEmpty else {
+                throw HuskError("\(field).options: idmap without uidMappings/gidMappings uses the container's user namespace "
+                    + "mappings, and linux.uidMappings/gidMappings are empty")
+            }
+            uid = plain(linux.uidMappings)
+            gid = plain(linux.gidMappings)
+        }
+        return LaunchPlan.IDMap(uid: uid, gid: gid, recursive: opts.recursiveIdmap, field: String(field.dropFirst("config.json: ".count)))
     }
 
     /// What a new user namespace changes, as runc does: sysfs cannot be mounted without a

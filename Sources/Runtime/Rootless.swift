@@ -69,6 +69,10 @@ public enum Rootless {
                 + "so the container needs a user namespace (a \"user\" entry with linux.uidMappings and "
                 + "linux.gidMappings; `husk spec --rootless` writes such a config)")
         }
+        if let m = plan.mounts.first(where: { $0.idmap != nil }), let idmap = m.idmap {
+            throw HuskError("config.json: \(idmap.field): rootless: id-mapped mounts need CAP_SYS_ADMIN in the initial "
+                + "user namespace (mount_setattr MOUNT_ATTR_IDMAP); run husk as root or drop the mapping")
+        }
         guard plan.newUserNamespace else { return }
         let uidDirect = try checkMappings(plan.uidMappings, kind: .uid)
         let gidDirect = try checkMappings(plan.gidMappings, kind: .gid)

@@ -57,8 +57,10 @@ extension Runtime {
         var consoleFD: Int32 = -1
         var stateDirFD: Int32 = -1
         var nsServerFD: Int32 = -1
+        var idmapFDs: [Int32] = []
         var cgroup: (any CgroupManager)? = nil
         defer {
+            idmapFDs.forEach { close($0) }
             if consoleFD >= 0 { close(consoleFD) }
             if nsServerFD >= 0 { close(nsServerFD) }
             if stateDirFD >= 0 { close(stateDirFD) }
@@ -66,6 +68,7 @@ extension Runtime {
         }
         do throws(HuskError) {
             cgroup = manager
+            idmapFDs = try IDMappedMounts.prepare(&plan)
             try placeInCgroup(manager, spec.linux ?? Linux(), &plan)
             try prepareStateDir(dir, plan: plan, config: configBytes)
             stateDirFD = husk_open_path_dir(dir)

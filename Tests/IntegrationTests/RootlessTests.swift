@@ -121,6 +121,12 @@ final class RootlessUser {
         return nil
     }
 
+    /// What is in a state root besides the compiled seccomp filters husk keeps there by design
+    /// (`.seccomp-*`, see SeccompCache); nil when it cannot be read.
+    static func stateEntries(_ root: String) -> [String]? {
+        (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { !$0.hasPrefix(".seccomp-") }
+    }
+
     /// The pids of processes running as the user.
     func processes() -> [Int32] {
         let fm = FileManager.default
@@ -212,7 +218,7 @@ struct RootlessTests {
         #expect(delete.status == 0, "\(delete)")
 
         // Nothing left: no state, no process, no host mount.
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) == [], "state left in \(user.stateRoot)")
+        #expect(RootlessUser.stateEntries(user.stateRoot) == [], "state left in \(user.stateRoot)")
         let gone = await Harness.poll(timeout: 5) { user.processes().isEmpty }
         #expect(gone, "processes of \(user.name) left: \(user.processes())")
         #expect(user.hostMounts() == [])
@@ -262,7 +268,7 @@ struct RootlessTests {
         let delete = try await user.husk(["delete", "--force", id])
         #expect(delete.status == 0, "\(delete)")
         #expect(await Harness.poll(timeout: 10) { user.processes().isEmpty }, "processes left: \(user.processes())")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) ?? []).isEmpty)
+        #expect((RootlessUser.stateEntries(user.stateRoot) ?? []).isEmpty)
     }
 
     /// `exec` into a created, not yet started container: until start, init runs husk's image
@@ -301,7 +307,7 @@ struct RootlessTests {
         let delete = try await user.husk(["delete", "--force", id])
         #expect(delete.status == 0, "\(delete)")
         #expect(await Harness.poll(timeout: 10) { user.processes().isEmpty }, "processes left: \(user.processes())")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) ?? []).isEmpty)
+        #expect((RootlessUser.stateEntries(user.stateRoot) ?? []).isEmpty)
     }
 
     /// Without XDG_RUNTIME_DIR (and no /run/user/UID) the state goes to /tmp/husk-UID, mode
@@ -328,7 +334,7 @@ struct RootlessTests {
         #expect(run.status == 0, "\(run)")
         var st = stat()
         #expect(lstat(fallback, &st) == 0 && st.st_uid == user.uid && st.st_mode & 0o777 == 0o700)
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: fallback)) ?? ["?"]).isEmpty)
+        #expect((RootlessUser.stateEntries(fallback) ?? ["?"]).isEmpty)
     }
 
     /// Resource limits cannot be applied without a cgroup: refused with the reason, nothing made.
@@ -345,7 +351,7 @@ struct RootlessTests {
         #expect(run.status != 0, "\(run)")
         #expect(run.stderr.contains("rootless: resource limits need a delegated cgroup v2 subtree"), "\(run)")
         #expect(run.stderr.contains("linux.resources.memory"), "\(run)")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: user.stateRoot)) ?? []).isEmpty)
+        #expect((RootlessUser.stateEntries(user.stateRoot) ?? []).isEmpty)
         #expect(user.processes().isEmpty)
     }
 

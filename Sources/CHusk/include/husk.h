@@ -55,6 +55,12 @@ int husk_listen_unix_at(int dirfd, const char *name);
 // Connects to NAME in dirfd and receives up to `max` namespace fds and their CLONE_NEW*
 // types from a created rootless container's init (child_nsserver.c); the count or -errno.
 int husk_fetch_ns_fds(int dirfd, const char *name, int *fds, int32_t *types, int max);
+// A detached copy of `source` (open_tree OPEN_TREE_CLONE, AT_RECURSIVE with recursive_tree)
+// made id-mapped (mount_setattr MOUNT_ATTR_IDMAP, AT_RECURSIVE with recursive_attr) through a
+// user namespace with uid_map/gid_map ("inside outside count" lines). The mount fd, or -errno
+// with *stage naming the step (idmap.c).
+int husk_idmapped_tree(const char *source, int recursive_tree, int recursive_attr, const char *uid_map,
+                       const char *gid_map, const char **stage);
 // statfs(2) f_type, or -errno.
 long husk_statfs_type(const char *path);
 

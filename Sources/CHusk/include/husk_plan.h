@@ -39,6 +39,7 @@ struct husk_mount {
     uint64_t attr_set;       // recursive mount_setattr (rro, rnosuid, …)
     uint64_t attr_clr;
     int bind;                // MS_BIND in flags: create a file or a dir to match the source
+    int idmap_fd;            // a detached id-mapped tree to move_mount instead of binding source, or -1
 };
 
 struct husk_device {
