@@ -45,7 +45,8 @@ extension Runtime {
         if process.terminal && options.consoleSocket == nil {
             throw HuskError("exec: a terminal (--tty) needs --console-socket for now")
         }
-        let builder = PlanBuilder(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
+        var builder = PlanBuilder(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
+        builder.seccompCacheDir = store.root  // the default profile costs ~13 ms of libseccomp otherwise
         var plan = try builder.buildExec(process: process, initPid: record.pid)
         plan.cgroupProcs = try cgroups(of: record).paths.map { $0 + "/cgroup.procs" }
         // A user namespace whose gid_map was written without newgidmap (rootless) has
