@@ -1,6 +1,12 @@
 // SHA-256 after FIPS 180-4 §6.2; small enough to keep OpenSSL out of the static binary.
+// On x86-64 CPUs with the SHA extensions the blocks go through SHA256RNDS2/MSG1/MSG2
+// (about 10x the portable code: layer diff IDs are hashed while unpacking).
 #include "cimages.h"
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -35,6 +41,69 @@ static void block(struct cimg_sha256 *c, const uint8_t *p) {
     c->state[4] += e; c->state[5] += f; c->state[6] += g; c->state[7] += h;
 }
 
+#if defined(__x86_64__)
+// state[] is A..H. The instructions want two registers: ABEF and CDGH (A in the top dword).
+__attribute__((target("sha,sse4.1,ssse3")))
+static void blocks_shani(struct cimg_sha256 *c, const uint8_t *p, size_t n) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&c->state[0]), 0xB1);  // B A D C
+    __m128i hgfe = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&c->state[4]), 0x1B);  // H G F E
+    __m128i abef = _mm_alignr_epi8(dcba, hgfe, 8);                                             // F E B A
+    __m128i cdgh = _mm_blend_epi16(hgfe, dcba, 0xF0);                                          // H G D C
+    for (; n > 0; n--, p += 64) {
+        __m128i save0 = abef, save1 = cdgh, w[4];
+        for (int i = 0; i < 4; i++) w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+        for (int g = 0; g < 16; g++) {
+            if (g >= 4) {  // w[g&3] holds W(g-4); the next three hold W(g-3), W(g-2), W(g-1)
+                __m128i x = _mm_add_epi32(_mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]),
+                                          _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+                w[g & 3] = _mm_sha256msg2_epu32(x, w[(g + 3) & 3]);
+            }
+            __m128i wk = _mm_add_epi32(w[g & 3], _mm_loadu_si128((const __m128i *)&K[4 * g]));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);  // rounds 4g, 4g+1: the new ABEF
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+        }
+        abef = _mm_add_epi32(abef, save0);
+        cdgh = _mm_add_epi32(cdgh, save1);
+    }
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);  // A B E F (A lowest)
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);  // G H C D
+    _mm_storeu_si128((__m128i *)&c->state[0], _mm_blend_epi16(feba, dchg, 0xF0));  // A B C D
+    _mm_storeu_si128((__m128i *)&c->state[4], _mm_alignr_epi8(dchg, feba, 8));     // E F G H
+}
+
+static int cpu_has_shani(void) {
+    unsigned a, b, cc, d;
+    int sse = __get_cpuid(1, &a, &b, &cc, &d) && (cc & (1u << 9)) && (cc & (1u << 19));  // SSSE3, SSE4.1
+    int sha = __get_cpuid_count(7, 0, &a, &b, &cc, &d) && (b & (1u << 29));
+    return sse && sha;
+}
+
+static int use_shani = -1;  // -1: not decided yet
+
+static int have_shani(void) {
+    if (use_shani < 0) use_shani = cpu_has_shani();
+    return use_shani;
+}
+#endif
+
+int cimg_sha256_accelerate(int on) {
+#if defined(__x86_64__)
+    use_shani = on && cpu_has_shani();
+    return use_shani;
+#else
+    (void)on;
+    return 0;
+#endif
+}
+
+static void blocks(struct cimg_sha256 *c, const uint8_t *p, size_t n) {
+#if defined(__x86_64__)
+    if (have_shani()) { blocks_shani(c, p, n); return; }
+#endif
+    for (; n > 0; n--, p += 64) block(c, p);
+}
+
 void cimg_sha256_init(struct cimg_sha256 *c) {
     static const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -51,10 +120,12 @@ void cimg_sha256_update(struct cimg_sha256 *c, const void *data, size_t len) {
         memcpy(c->buffer + c->used, p, take);
         c->used += take; p += take; len -= take;
         if (c->used < 64) return;
-        block(c, c->buffer);
+        blocks(c, c->buffer, 1);
         c->used = 0;
     }
-    while (len >= 64) { block(c, p); p += 64; len -= 64; }
+    blocks(c, p, len / 64);
+    p += len & ~(size_t)63;
+    len &= 63;
     memcpy(c->buffer, p, len);
     c->used = len;
 }

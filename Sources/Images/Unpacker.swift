@@ -35,15 +35,35 @@ public struct Unpacker {
         let tar = TarReader(source)
         var created = Set<String>()
         var directories: [(path: [String], entry: TarEntry)] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 18)
+        // Consecutive entries mostly share a parent: keep its fd. It is dropped when an entry
+        // replaces that directory or one above it, and after every whiteout (which may remove
+        // any of them). A kept fd is a directory inside the root, so it can only ever be stale
+        // (already removed), never lead outside.
+        var cached: (key: String, fd: Int32)? = nil
+        func dropCache() { if let c = cached { close(c.fd) }; cached = nil }
+        defer { dropCache() }
         while let entry = try tar.next() {
             let parts = try Self.components(entry.path, entry: entry.path)
             guard let name = parts.last else { continue }  // the root itself: leave it
             let parentParts = Array(parts.dropLast())
-            let parent = try openParent(rootFD, parentParts, create: true, entry: entry.path)
-            defer { if parent != rootFD { close(parent) } }
+            let key = parentParts.joined(separator: "/")
+            let path = key.isEmpty ? name : key + "/" + name
+            if let c = cached, c.key == path || c.key.hasPrefix(path + "/") { dropCache() }
+            let parent: Int32
+            if parentParts.isEmpty {
+                parent = rootFD
+            } else if let c = cached, c.key == key {
+                parent = c.fd
+            } else {
+                dropCache()
+                parent = try openParent(rootFD, parentParts, create: true, entry: entry.path)
+                cached = (key, parent)
+            }
 
             if name.hasPrefix(".wh.") {
                 try whiteout(parent: parent, parentParts: parentParts, name: name, created: created, entry: entry.path)
+                dropCache()
                 continue
             }
             var st = stat()
@@ -51,8 +71,8 @@ public struct Unpacker {
                 let isDir = (st.st_mode & S_IFMT) == S_IFDIR
                 if !(isDir && entry.kind == .directory) { try Self.remove(parent, name, path: entry.path) }
             }
-            try create(entry, parent: parent, name: name, rootFD: rootFD, tar: tar)
-            created.insert(parts.joined(separator: "/"))
+            try create(entry, parent: parent, name: name, rootFD: rootFD, tar: tar, buffer: &buffer)
+            if whiteouts == .apply { created.insert(path) }  // only opaque whiteouts applied here ask
             if entry.kind == .directory { directories.append((parts, entry)) } else if entry.kind != .hardlink { try metadata(entry, parent: parent, name: name) }
         }
         // Directory modes and times last: later entries would change the times, and a read-only
@@ -138,7 +158,7 @@ public struct Unpacker {
         }
     }
 
-    private func create(_ entry: TarEntry, parent: Int32, name: String, rootFD: Int32, tar: TarReader) throws(ImageError) {
+    private func create(_ entry: TarEntry, parent: Int32, name: String, rootFD: Int32, tar: TarReader, buffer chunk: inout [UInt8]) throws(ImageError) {
         func fail(_ what: String, _ e: Int32 = errno) -> ImageError {
             ImageError("layer entry \"\(entry.path)\": \(what): \(String(cString: strerror(e)))")
         }
@@ -149,7 +169,6 @@ public struct Unpacker {
             let fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | cimg_o_nofollow(), 0o600)
             if fd < 0 { throw fail("create") }
             defer { close(fd) }
-            var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = try tar.read(into: &chunk)
                 if n == 0 { break }

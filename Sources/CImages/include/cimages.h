@@ -17,6 +17,9 @@ struct cimg_sha256 {
 void cimg_sha256_init(struct cimg_sha256 *c);
 void cimg_sha256_update(struct cimg_sha256 *c, const void *data, size_t len);
 void cimg_sha256_final(struct cimg_sha256 *c, uint8_t out[32]);
+// Use the CPU's SHA extensions when it has them (the default), or the portable code (tests
+// compare the two); returns whether they are used now.
+int cimg_sha256_accelerate(int on);
 
 // A decompressing reader over an fd. kind: 0 none, 1 gzip, 2 zstd.
 struct cimg_decoder;
