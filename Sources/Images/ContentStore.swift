@@ -102,10 +102,15 @@ public struct ContentStore: Sendable {
         return out.sorted { $0.name < $1.name }
     }
 
-    /// The image called `name` (also `name:latest`, or a unique digest prefix).
+    /// The image called `name` (also `name:latest`, `name@sha256:…` for that name at that
+    /// manifest, or a unique digest prefix).
     public func resolve(_ name: String) throws(ImageError) -> ImageRef? {
         let all = try refs()
         if let r = all.first(where: { $0.name == name }) { return r }
+        if let at = name.firstIndex(of: "@") {
+            let repo = String(name[..<at]), digest = String(name[name.index(after: at)...])
+            return all.first { $0.digest.description == digest && ($0.name == repo || $0.name.hasPrefix(repo + ":")) }
+        }
         if !name.contains(":"), let r = all.first(where: { $0.name == name + ":latest" }) { return r }
         // A registry reference as typed (busybox:1, localhost:5000/app) names what pull recorded
         // under its canonical form (docker.io/library/busybox:1). Only for words with ':', '/' or

@@ -87,6 +87,21 @@ import Testing
         #expect(limit == "\(48 << 20)\n", "pid \(pid) cgroup \(path): \(limit)")
     }
 
+    /// -t: the process gets a terminal (husk relays it to its own, here script(1)'s pty).
+    @Test(.enabled(if: canRunImages && access("/usr/bin/script", X_OK) == 0, "needs root, HUSK_BINARY, /bin/busybox and script"))
+    func ttyGivesTheProcessATerminal() throws {
+        let s = Scratch()
+        defer { cleanupContainers(s) }
+        importUsers(s)
+        let husk = "\(huskBinary!) --root \(s.base)/state --storage \(s.base)/store"
+        #expect(system("script -qec '\(husk) run -t test/users:1 sh -c \"tty; echo TERM=$TERM\"' /dev/null > \(s.base)/tty </dev/null") == 0)
+        let out = String(decoding: readFile(s.base + "/tty"), as: UTF8.self)
+        #expect(out.contains("/dev/pts/") && out.contains("TERM=xterm"), "\(out)")
+        #expect(system("\(husk) run test/users:1 tty > \(s.base)/notty 2>&1 </dev/null") != 0)
+        #expect(String(decoding: readFile(s.base + "/notty"), as: UTF8.self).contains("not a tty"))
+        #expect(list(s.base + "/store/containers").isEmpty)
+    }
+
     /// The image/bundle rule: only a word with ':', '/' or '@' is an image.
     @Test(.enabled(if: canRunImages, "needs root, HUSK_BINARY and /bin/busybox"))
     func bundleCallersAreNeverTakenForImages() throws {
@@ -110,6 +125,9 @@ import Testing
         #expect(husk(s, "run busybox:latest echo from-image").1 == "from-image\n")
         let digest = String(husk(s, "images").1.split(separator: "\n")[1].split(separator: " ", omittingEmptySubsequences: true)[1])
         #expect(husk(s, "run sha256:\(digest) echo by-digest").1 == "by-digest\n")
+        let full = String(husk(s, "image export busybox:latest \(s.base)/x.tar").1.split(separator: " ")[2])
+        #expect(husk(s, "run busybox@\(full) echo by-name-and-digest").1 == "by-name-and-digest\n")
+        #expect(husk(s, "run other@\(full) true").1.contains("not found"))
         let (brc, bout) = husk(s, "run -b \(bundle) busybox:latest")
         #expect(brc != 0 && bout.contains("image reference"), "\(bout)")
         let (erc, eout) = husk(s, "run -e X=1 -b \(bundle) someid")

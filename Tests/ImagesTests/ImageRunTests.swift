@@ -29,7 +29,7 @@ func busyboxLayers() -> [[UInt8]] {
     w1.add(dir("bin")); w1.add(dir("etc"))
     var bb = TarEntry(kind: .file, path: "bin/busybox"); bb.mode = 0o755
     w1.add(bb, data: readFile("/bin/busybox"))
-    for a in ["sh", "echo", "cat", "ls", "pwd", "env", "id", "sleep", "true", "grep", "touch", "readlink", "stat"] { w1.add(link(.symlink, "bin/" + a, "busybox")) }
+    for a in ["sh", "echo", "cat", "ls", "pwd", "env", "id", "sleep", "true", "grep", "touch", "readlink", "stat", "tty"] { w1.add(link(.symlink, "bin/" + a, "busybox")) }
     let (g, gd) = file("etc/gone", "gone"); w1.add(g, data: gd)
     w1.finish()
     var w2 = TarBuilder()
