@@ -57,6 +57,7 @@ let sandboxCommand = Command(
         .init(names: ["cpus"], takesValue: true, help: "CPU limit in CPUs (e.g. 1.5: quota 150000 per 100000 us)"),
         .init(names: ["pids"], takesValue: true, help: "maximum number of processes"),
         .init(names: ["io-weight"], takesValue: true, help: "block IO weight (10-1000)"),
+        .init(names: ["io-max"], takesValue: true, help: "DEVICE:rbps=N,wbps=N,riops=N,wiops=N IO limits on a block device (repeatable)"),
         .init(names: ["timeout"], takesValue: true, help: "stop the command after DURATION (exit 124)"),
         .init(names: ["grace"], takesValue: true, help: "after the timeout's SIGTERM, wait DURATION before SIGKILL (default 10s)"),
         .init(names: ["network"], takesValue: true, help: "none (default: a new netns with only lo) or host"),
@@ -218,6 +219,12 @@ func sandboxOptions(_ args: Arguments) throws -> SandboxOptions {
         guard let v = UInt16(w), (10...1000).contains(v) else { throw UsageError("--io-weight \"\(w)\": expected 10 to 1000") }
         o.ioWeight = v
     }
+    for text in args.all("io-max") {
+        switch IOMax.parse(text, device: blockDevice) {
+        case .success(let m): o.ioMax.append(m)
+        case .failure(let e): throw UsageError("--io-max \"\(text)\": \(e)")
+        }
+    }
     func duration(_ flag: String) throws -> Int? {
         guard let text = args.value(flag) else { return nil }
         // 0, 0s, 0ms, 0.0: a limit that would stop the command before it starts.
@@ -265,4 +272,12 @@ private func envEntry(_ text: String, _ origin: String) throws -> String? {
     guard !key.isEmpty, !key.contains(where: { $0 == " " || $0 == "\0" }) else { throw UsageError("\(origin): \"\(text)\" is not K=V") }
     if key.count == text.count, let v = getenv(String(key)) { return "\(key)=\(String(cString: v))" }
     return key.count == text.count ? nil : text
+}
+
+/// The major and minor of a block device node (nil: missing, or not a block device).
+private func blockDevice(_ path: String) -> (major: Int64, minor: Int64)? {
+    var st = stat()
+    guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFBLK else { return nil }
+    let dev = UInt64(st.st_rdev)  // glibc's major()/minor() are macros
+    return (Int64(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)), Int64((dev & 0xff) | ((dev >> 12) & ~0xff)))
 }

@@ -266,6 +266,26 @@ struct SandboxTests {
         #expect(limits["ioWeight"] as? Int == 200, "\(limits)")
     }
 
+    /// --io-max lands in the sandbox's cgroup (v1 blkio.throttle.*, v2 io.max) and the report.
+    @Test func ioMaxThrottlesTheDevice() async throws {
+        // A real disk (the kernel refuses throttles for devices it does not have).
+        let disks = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/block")) ?? []).sorted()
+            .filter { !$0.hasPrefix("loop") && !$0.hasPrefix("ram") }
+        let devno = try #require(disks.lazy.compactMap { try? String(contentsOfFile: "/sys/block/\($0)/dev", encoding: .utf8) }.first,
+                                 "no block device in /sys/block").trimmingCharacters(in: .whitespacesAndNewlines)
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let s = try SandboxRunner(sb)
+        let report = sb.dir + "/report.json"
+        let r = try await s.sh("cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device 2>/dev/null || grep '^\(devno) ' /sys/fs/cgroup/io.max",
+                               ["--io-max", devno + ":rbps=1m,wiops=100", "--report", report])
+        #expect(r.status == 0, "\(r)")
+        let lines = Set(r.stdout.split(separator: "\n").map(String.init))
+        #expect(lines == ["\(devno) 1048576", "\(devno) 100"] || lines == ["\(devno) rbps=1048576 wbps=max riops=max wiops=100"], "\(r)")
+        let limits = s.report(report)["limits"] as? [String: Any] ?? [:]
+        #expect(limits["ioMax"] as? [String] == ["\(devno) rbps=1048576 wiops=100"], "\(limits)")
+    }
+
     @Test(arguments: [
         (["--bogus"], "unknown option"),
         ([], "--rootfs"),
@@ -277,6 +297,9 @@ struct SandboxTests {
         (["--workspace", "relative"], "--workspace"),
         (["--cache", "../x:/c"], "--cache"),
         (["--pids", "0"], "--pids"),
+        (["--io-max", "/no/such/disk:rbps=1m"], "--io-max"),
+        (["--io-max", "8:0:rbps=fast"], "--io-max"),
+        (["--io-max", "8:0:speed=1"], "--io-max"),
     ])
     func badFlagsExit125(_ flags: [String], _ mentions: String) async throws {
         let sb = try Sandbox()

@@ -294,3 +294,39 @@ private func run(_ argv: [String]) throws -> String {
         #expect(s.object?["annotations"]?.object?["org.husk.sandbox"]?.string == "true")
     }
 }
+
+struct IOMaxTests {
+    let noDevices: (String) -> (major: Int64, minor: Int64)? = { _ in nil }
+
+    @Test func parsesNumbersSizesAndPaths() throws {
+        let m = try IOMax.parse("8:16:rbps=1m,wbps=512k,riops=200,wiops=100", device: noDevices).get()
+        #expect(m == {
+            var e = IOMax(major: 8, minor: 16)
+            e.readBps = 1 << 20; e.writeBps = 512 << 10; e.readIOPS = 200; e.writeIOPS = 100
+            return e
+        }())
+        #expect(m.description == "8:16 rbps=1048576 wbps=524288 riops=200 wiops=100")
+        let byPath = try IOMax.parse("/dev/vda:wbps=1g", device: { $0 == "/dev/vda" ? (254, 0) : nil }).get()
+        #expect(byPath.description == "254:0 wbps=1073741824")
+    }
+
+    @Test(arguments: ["8:0", "8:0:", "/dev/none:rbps=1m", "8:0:rbps=0", "8:0:rbps=lots", "8:0:riops=1k", "8:0:max=1", "x:y:rbps=1"])
+    func refusesWhatItCannotUse(_ text: String) {
+        guard case .failure = IOMax.parse(text, device: noDevices) else {
+            Issue.record("\(text) parsed")
+            return
+        }
+    }
+
+    @Test func becomesBlockIOThrottles() throws {
+        var o = SandboxOptions(command: ["true"], rootfs: "/r")
+        var m = IOMax(major: 8, minor: 0)
+        m.readBps = 100
+        m.writeIOPS = 7
+        o.ioMax = [m]
+        let io = o.resources.object?["blockIO"]?.object
+        #expect(io?["throttleReadBpsDevice"] == [["major": 8, "minor": 0, "rate": 100]])
+        #expect(io?["throttleWriteIOPSDevice"] == [["major": 8, "minor": 0, "rate": 7]])
+        #expect(io?["throttleWriteBpsDevice"] == nil && io?["weight"] == nil)
+    }
+}

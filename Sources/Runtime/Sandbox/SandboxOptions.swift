@@ -28,6 +28,8 @@ public struct SandboxOptions: Sendable {
     public var cpus: Double?
     public var pids: Int64?
     public var ioWeight: UInt16?
+    /// `--io-max`: throttles on block devices (cgroup v2 io.max, v1 blkio.throttle.*).
+    public var ioMax: [IOMax] = []
     public var timeoutMs: Int?
     public var graceMs = 10_000
     public var hostNetwork = false
@@ -88,7 +90,18 @@ public struct SandboxOptions: Sendable {
             r["cpu"] = ["quota": .int(Int64((cpus * Double(Self.cpuPeriod)).rounded())), "period": .int(Self.cpuPeriod)]
         }
         if let pids { r["pids"] = ["limit": .int(pids)] }
-        if let ioWeight { r["blockIO"] = ["weight": .int(ioWeight)] }
+        if ioWeight != nil || !ioMax.isEmpty {
+            var io = JSONObject()
+            if let ioWeight { io["weight"] = .int(ioWeight) }
+            func throttles(_ rate: (IOMax) -> UInt64?) -> JSONValue {
+                .array(ioMax.compactMap { m in rate(m).map { ["major": .int(m.major), "minor": .int(m.minor), "rate": .int($0)] } })
+            }
+            for (key, rate) in [("throttleReadBpsDevice", \IOMax.readBps), ("throttleWriteBpsDevice", \IOMax.writeBps),
+                                ("throttleReadIOPSDevice", \IOMax.readIOPS), ("throttleWriteIOPSDevice", \IOMax.writeIOPS)] {
+                if case let .array(list) = throttles({ $0[keyPath: rate] }), !list.isEmpty { io[key] = .array(list) }
+            }
+            r["blockIO"] = .object(io)
+        }
         return .object(r)
     }
 
@@ -101,6 +114,7 @@ public struct SandboxOptions: Sendable {
         o["cpuPeriodUs"] = cpus.map { _ in .int(Self.cpuPeriod) } ?? .null
         o["pids"] = pids.map { .int($0) } ?? .null
         o["ioWeight"] = ioWeight.map { .int($0) } ?? .null
+        o["ioMax"] = .array(ioMax.map { .string($0.description) })
         o["timeoutMs"] = timeoutMs.map { .int($0) } ?? .null
         o["graceMs"] = .int(graceMs)
         o["network"] = .string(hostNetwork ? "host" : "none")
@@ -153,5 +167,66 @@ public struct SandboxOptions: Sendable {
     public static func isValidCacheName(_ name: String) -> Bool {
         !name.isEmpty && name != "." && name != ".." && name.utf8.count <= 128
             && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+}
+
+/// One `--io-max DEVICE:rbps=N,wbps=N,riops=N,wiops=N` (DEVICE a block device path or MAJ:MIN).
+public struct IOMax: Sendable, Equatable, CustomStringConvertible {
+    public var major: Int64
+    public var minor: Int64
+    public var readBps: UInt64?
+    public var writeBps: UInt64?
+    public var readIOPS: UInt64?
+    public var writeIOPS: UInt64?
+
+    public init(major: Int64, minor: Int64) {
+        self.major = major
+        self.minor = minor
+    }
+
+    /// io.max's own notation: `8:0 rbps=1048576 wiops=100`.
+    public var description: String {
+        var parts = ["\(major):\(minor)"]
+        if let readBps { parts.append("rbps=\(readBps)") }
+        if let writeBps { parts.append("wbps=\(writeBps)") }
+        if let readIOPS { parts.append("riops=\(readIOPS)") }
+        if let writeIOPS { parts.append("wiops=\(writeIOPS)") }
+        return parts.joined(separator: " ")
+    }
+
+    /// Parses the flag's value; `device` resolves a path to its major and minor (nil: not a block device).
+    /// Sizes take k/m/g suffixes (binary, as --memory).
+    public static func parse(_ text: String, device: (String) -> (major: Int64, minor: Int64)?) -> Result<IOMax, ParseError> {
+        guard let eq = text.firstIndex(of: "="), let colon = text[..<eq].lastIndex(of: ":") else {
+            return .failure(ParseError("expected DEVICE:rbps=N,wbps=N,riops=N,wiops=N (DEVICE a block device or MAJ:MIN)"))
+        }
+        let dev = String(text[..<colon])
+        var max: IOMax
+        let numbers = dev.split(separator: ":", omittingEmptySubsequences: false)
+        if numbers.count == 2, let major = Int64(numbers[0]), let minor = Int64(numbers[1]), major >= 0, minor >= 0 {
+            max = IOMax(major: major, minor: minor)
+        } else if dev.hasPrefix("/"), let (major, minor) = device(dev) {
+            max = IOMax(major: major, minor: minor)
+        } else {
+            return .failure(ParseError("\"\(dev)\" is not a block device or MAJ:MIN"))
+        }
+        for pair in text[text.index(after: colon)...].split(separator: ",") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            let value = kv.count == 2 ? (kv[0].hasSuffix("iops") ? UInt64(kv[1]) : ResourceFlags.ramInBytes(kv[1]).flatMap { UInt64(exactly: $0) }) : nil
+            guard let value, value > 0 else { return .failure(ParseError("\"\(pair)\": expected KEY=N with N > 0")) }
+            switch kv[0] {
+            case "rbps": max.readBps = value
+            case "wbps": max.writeBps = value
+            case "riops": max.readIOPS = value
+            case "wiops": max.writeIOPS = value
+            default: return .failure(ParseError("unknown key \"\(kv[0])\" (rbps, wbps, riops, wiops)"))
+            }
+        }
+        return .success(max)
+    }
+
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
     }
 }
