@@ -171,8 +171,16 @@ extension Runtime {
 
     /// create, start, wait (with the timeout), read the accounting, delete.
     private func runSandboxed(_ id: String, bundle: String, _ options: SandboxOptions, _ result: inout SandboxResult) throws(HuskError) {
+        let tee: OutputTee?
+        do throws(HuskError) {
+            tee = try options.logFile.map { path throws(HuskError) in try OutputTee(path: path, log: log) }
+            try tee?.redirect()
+        } catch {
+            throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
+        }
         let launched: Launcher.Launched
         do {
+            defer { tee?.restore() }
             launched = try create(id, CreateOptions(bundle: bundle))
         } catch {
             throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)
@@ -235,7 +243,15 @@ extension Runtime {
                 try? kill(id, signal: SIGKILL, all: true)
             }
             let wait: Int32 = min(250, killAt.map { Int32(clamping: max(0, $0 - now)) } ?? 250)
-            if launched.pidfd >= 0 {
+            if let tee {
+                if tee.pump(pidfd: launched.pidfd, timeoutMs: launched.pidfd >= 0 ? wait : 10),
+                   launched.pidfd >= 0 { break }
+                if launched.pidfd < 0 {
+                    var raw: Int32 = 0
+                    if waitpid(launched.pid, &raw, WNOHANG) == launched.pid { break }
+                    if killAt == nil || monotonicMs() < killAt! { continue }
+                }
+            } else if launched.pidfd >= 0 {
                 if waitExit(pidfd: launched.pidfd, timeoutMs: wait) { break }
             } else {
                 var raw: Int32 = 0
@@ -259,6 +275,7 @@ extension Runtime {
         var raw: Int32 = 0
         while waitpid(launched.pid, &raw, 0) < 0 && errno == EINTR {}
         result.durationMs = monotonicMs() - started
+        tee?.drain()
         let status = ExitStatus(raw: raw)
         result.signal = status.signal
 

@@ -67,6 +67,7 @@ let sandboxCommand = Command(
         .init(names: ["workdir", "w"], takesValue: true, help: "working directory in the container (default /)"),
         .init(names: ["no-stdin"], takesValue: false, help: "stdin is /dev/null"),
         .init(names: ["report"], takesValue: true, help: "write a JSON report to FILE ('-': stderr)"),
+        .init(names: ["log-file"], takesValue: true, help: "also save the command's output to FILE (stdout and stderr still stream live)"),
         .init(names: ["name"], takesValue: true, help: "container ID (default sandbox-<random>)"),
         .init(names: ["tmp-dir"], takesValue: true, help: "where the throw-away dir goes"),
         .init(names: ["cache-dir"], takesValue: true, help: "where --cache dirs live (default /var/lib/husk/caches)"),
@@ -157,6 +158,7 @@ func sandboxOptions(_ args: Arguments) throws -> SandboxOptions {
     var o = SandboxOptions(command: args.positionals, rootfs: rootfs.map { Files.absolute($0) } ?? "")
     o.readOnly = args.flag("read-only")
     o.exportChanges = args.value("export-changes")
+    o.logFile = args.value("log-file")
     o.noStdin = args.flag("no-stdin")
     o.report = args.value("report")
     o.name = args.value("name")

@@ -266,6 +266,25 @@ struct SandboxTests {
         #expect(limits["ioWeight"] as? Int == 200, "\(limits)")
     }
 
+    /// --log-file saves what the command prints while stdout and stderr still stream separately;
+    /// output of processes that outlive the command's first process is not lost.
+    @Test func logFileKeepsTheOutput() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let s = try SandboxRunner(sb)
+        let log = sb.dir + "/job.log"
+        let r = try await s.sh("echo out1; echo err1 >&2; (sleep 0.3; echo late) & echo out2; wait; exit 4", ["--log-file", log])
+        #expect(r.status == 4, "\(r)")
+        #expect(r.stdout == "out1\nout2\nlate\n", "\(r)")
+        #expect(r.stderr == "err1\n", "\(r)")
+        let saved = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(saved.split(separator: "\n").sorted() == ["err1", "late", "out1", "out2"], "\(saved)")
+        #expect(saved.hasSuffix("late\n"), "in arrival order: \(saved)")
+        // A log file that cannot be written is a sandbox failure before anything runs.
+        let bad = try await s.sh("echo never", ["--log-file", sb.dir + "/no/such/dir/job.log"])
+        #expect(bad.status == 125 && bad.stderr.contains("no/such/dir/job.log") && !bad.stdout.contains("never"), "\(bad)")
+    }
+
     /// --io-max lands in the sandbox's cgroup (v1 blkio.throttle.*, v2 io.max) and the report.
     @Test func ioMaxThrottlesTheDevice() async throws {
         // A real disk (the kernel refuses throttles for devices it does not have).

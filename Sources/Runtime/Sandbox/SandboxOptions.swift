@@ -41,6 +41,8 @@ public struct SandboxOptions: Sendable {
     public var noStdin = false
     /// `-` for stderr.
     public var report: String?
+    /// `--log-file`: the command's output also saved here (plain text, in arrival order).
+    public var logFile: String?
     /// The container ID (default `sandbox-<random>`).
     public var name: String?
     /// Where the throw-away dir goes (default /var/lib/husk/sandboxes, else $TMPDIR).
