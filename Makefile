@@ -79,6 +79,9 @@ deps:
 	command -v "$(SWIFT)" >/dev/null || { echo "deps: error: no Swift toolchain ('$(SWIFT)'); install Swift 6 (swift.org) and put it on PATH, or pass SWIFT=/path/to/swift" >&2; exit 1; }
 
 build:
+	@# SwiftPM does not know the link reads $(SYMBOL_ORDER): a newer list forces a relink.
+	@bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/husk"; \
+	if [ -e "$$bin" ] && [ $(SYMBOL_ORDER) -nt "$$bin" ]; then rm -f "$$bin"; fi
 	$(SWIFT) build $(RELEASE_FLAGS)
 	@mkdir -p $(BIN)
 	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/husk" $(HUSK)

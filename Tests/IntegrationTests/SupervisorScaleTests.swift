@@ -64,7 +64,10 @@ struct SupervisorScaleTests {
         let sb = try Sandbox()
         try FileManager.default.createDirectory(atPath: sb.stateRoot, withIntermediateDirectories: true)
         #expect(mount("tmpfs", sb.stateRoot, "tmpfs", 0, "size=2m,mode=0711") == 0, "mount tmpfs: \(errno)")
-        let b = try sb.bundle { $0.shell("i=0; while :; do echo line $i; i=$((i+1)); sleep 0.01; done") }
+        // Long lines: on a loaded machine the loop may run only a few times a second, and the
+        // checks below need kilobytes of output within their timeouts.
+        let pad = String(repeating: "x", count: 400)
+        let b = try sb.bundle { $0.shell("i=0; while :; do echo line $i \(pad); i=$((i+1)); sleep 0.01; done") }
         let id = sb.newID("diskfull")
         defer {
             // The state root is the tmpfs: delete first, then unmount, then the usual checks.
@@ -88,7 +91,7 @@ struct SupervisorScaleTests {
         #expect(size() <= full + 4096, "nothing more fits: \(full) → \(size())")
 
         unlink(filler)
-        #expect(await Harness.poll(timeout: 10) { size() > full + 4096 }, "logging resumes once there is space")
+        #expect(await Harness.poll(timeout: 30) { size() > full + 4096 }, "logging resumes once there is space")
         let logs = try await sb.husk(["logs", id])
         let dropped = logs.stdout + logs.stderr
         #expect(dropped.contains("bytes of output were dropped"), "the loss is reported: \(logs.stderr.suffix(300))")
