@@ -116,6 +116,36 @@ struct PullTests {
         try Self.expectConsistent(store)
     }
 
+    /// A store on a full disk: a clear error naming the cause, nothing half-made in the store,
+    /// and once there is room the same pull works.
+    @Test func fullDiskIsAClearErrorAndTheNextPullWorks() async throws {
+        let sb = try Sandbox()
+        let store = sb.dir + "/store"
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        #expect(mount("tmpfs", store, "tmpfs", 0, "size=384k") == 0, "mount tmpfs: \(errno)")
+        defer {
+            umount2(store, Int32(MNT_DETACH))
+            sb.cleanup()
+        }
+        let reg = try await TestRegistry.start(sb, name: "regfull")
+        let rootfs = try await RegistryTools.busyboxRootfs(sb)
+        _ = try await RegistryTools.push(sb, "image", "http://\(reg.host)", "test/busybox:1", rootfs: rootfs)
+        let env = Self.cleanEnv()
+        let ref = "\(reg.host)/test/busybox:1"
+
+        let full = try await Self.husk(sb, store: store, ["pull", "--plain-http", ref], env: env)
+        #expect(full.status != 0, "\(full)")
+        #expect(full.stderr.contains("No space left on device"), "\(full.stderr)")
+        try Self.expectConsistent(store, without: ref)
+
+        #expect(mount("tmpfs", store, "tmpfs", UInt(MS_REMOUNT), "size=16m") == 0, "remount: \(errno)")
+        let again = try await Self.husk(sb, store: store, ["pull", "--plain-http", ref], env: env)
+        #expect(again.succeeded, "\(again)")
+        let run = try await Self.husk(sb, store: store, ["run", "--rm", ref], env: env)
+        #expect(run.stdout == "hello from the registry\n", "\(run)")
+        try Self.expectConsistent(store)
+    }
+
     @Test func bearerTokenAuth() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
