@@ -3,7 +3,9 @@
 
 Method (see ../shared/bench/README.md): one busybox bundle with /bin/true, an
 absolute root.path and a cgroupsPath nested under this process's own cgroup;
-runtimes interleaved (A B C A B C ...), medians reported with husk's ratios.
+runtimes interleaved in a shuffled order each round (seeded: whoever runs right after another
+runtime pays for what that one left the kernel to finish, so no runtime may always follow the
+same one), medians reported with husk's ratios.
 
   run     foreground `RT --root S run --bundle B ID`: wall time, CPU (user+sys)
   split   create --pid-file / start / wait for PID 1 / delete
@@ -23,7 +25,7 @@ same wrapper: a private mount namespace in which
 /sys/fs/cgroup/unified/cgroup.controllers reads empty. Host mounts are never
 touched. The row "wrapper alone" is that wrapper running /bin/true.
 """
-import argparse, ctypes, json, os, select, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, ctypes, json, os, random, select, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 UNIFIED_CONTROLLERS = "/sys/fs/cgroup/unified/cgroup.controllers"
@@ -404,25 +406,32 @@ def main():
         err = os.path.join(ctx.tmp, "stderr-wrap")
         n = a.iterations
 
+        def rotated(i):
+            """Round i's order, shuffled with seed i: no runtime always follows the same other
+            one (each pays for what its predecessor left the kernel to finish), repeatably."""
+            order = list(active)
+            random.Random(i).shuffle(order)
+            return order
+
         log(f"run: {n} iterations, interleaved ...")
-        for _ in range(n):
-            for rt in active:
+        for i in range(n):
+            for rt in rotated(i):
                 rt.measure("run", lambda: m_run(rt))
             w, c, _ = spawn([ctx.wrapper, "/bin/true"], err)
             wrap.samples.setdefault("run wall", []).append(w)
             wrap.samples.setdefault("run CPU", []).append(c)
 
         log(f"create/start/wait/delete: {n} iterations ...")
-        for _ in range(n):
-            for rt in active:
+        for i in range(n):
+            for rt in rotated(i):
                 rt.measure("split", lambda: m_split(rt))
 
         log(f"exec, state: {n} iterations ...")
         sleepers = {rt.name: start_sleeper(rt) for rt in active}
-        for _ in range(n):
-            for rt in active:
+        for i in range(n):
+            for rt in rotated(i):
                 rt.measure("exec", lambda: m_exec(rt, sleepers[rt.name]))
-            for rt in active:
+            for rt in rotated(i):
                 rt.measure("state", lambda: m_state(rt, sleepers[rt.name]))
         for rt in active:
             if sleepers[rt.name]:
@@ -431,8 +440,8 @@ def main():
 
         if ctx.time_bin:
             log(f"peak RSS: {a.rss_iterations} iterations with {ctx.time_bin} -f %M ...")
-            for _ in range(a.rss_iterations):
-                for rt in active:
+            for i in range(a.rss_iterations):
+                for rt in rotated(i):
                     rt.measure("rss", lambda: m_rss(rt))
         else:
             for rt in active:
@@ -469,8 +478,10 @@ def measure_sandbox(a, ctx, rootfs, log):
             spawn(argv, err)
         except Failed:
             pass
-    for _ in range(a.iterations):
-        for k, argv in list(cmds.items()):
+    order = list(cmds.items())
+    for i in range(a.iterations):
+        k0 = i % len(order)
+        for k, argv in order[k0:] + order[:k0]:
             try:
                 w, c, _ = spawn(argv, err)
                 samples[k]["wall"].append(w)
