@@ -31,6 +31,9 @@ size_t hk_append(char *dst, size_t cap, const char *src);
 size_t hk_append_u64(char *dst, size_t cap, uint64_t v);
 size_t hk_append_i64(char *dst, size_t cap, int64_t v);
 int hk_write_file(const char *path, const char *data, size_t len);
+// sendmsg of `len` bytes of `data` with `nfds` fds as SCM_RIGHTS (at most 8), EINTR retried.
+// Returns sendmsg's result (-1 and errno on failure). Allocates nothing.
+ssize_t hk_send_fds(int sock, const void *data, size_t len, const int *fds, int nfds);
 
 // --- rootfs (child_rootfs.c, child_devices.c)
 void child_prepare_rootfs(const struct husk_plan *p);   // before pivot: mounts, devices

@@ -54,21 +54,7 @@ static void serve(int listen_fd) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             _exit(1);
         }
-        char cbuf[CMSG_SPACE(sizeof(int) * HUSK_NS_SERVER_MAX)];
-        memset(cbuf, 0, sizeof(cbuf));
-        struct iovec iov = {.iov_base = ns_types, .iov_len = sizeof(int32_t) * (size_t)n_ns};
-        struct msghdr msg;
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n_ns);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n_ns);
-        memcpy(CMSG_DATA(c), ns_fds, sizeof(int) * (size_t)n_ns);
-        while (sendmsg(conn, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+        (void)hk_send_fds(conn, ns_types, sizeof(int32_t) * (size_t)n_ns, ns_fds, n_ns);
         close(conn);
     }
 }

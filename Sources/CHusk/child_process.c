@@ -25,21 +25,7 @@
 #endif
 
 static void send_fd(const struct husk_plan *p, int sock, int fd, const char *name) {
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof(cbuf));
-    struct iovec iov = {.iov_base = (void *)name, .iov_len = hk_strlen(name)};
-    struct msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof(cbuf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) child_fail(p, "send console fd", errno, "console socket");
+    if (hk_send_fds(sock, name, hk_strlen(name), &fd, 1) < 0) child_fail(p, "send console fd", errno, "console socket");
 }
 
 // A pty made inside the container (its devpts); the master goes to --console-socket and

@@ -47,23 +47,7 @@ static int handoff_main(void *arg) {
     struct husk_msg m;
     memset(&m, 0, sizeof(m));
     m.kind = HUSK_MSG_SECCOMP_FD;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof(cbuf));
-    struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-    struct msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof(cbuf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t r;
-    do { r = sendmsg(p->sync_fd, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
-    return r < 0 ? errno : 0;
+    return hk_send_fds(p->sync_fd, &m, sizeof(m), &fd, 1) < 0 ? errno : 0;
 }
 
 static void load_with_listener(const struct husk_plan *p, struct sock_fprog *prog) {

@@ -95,3 +95,26 @@ void child_wait_go(const struct husk_plan *p) {
     if (r < 1) _exit(1); // the parent died or gave up: nothing to report to
     if (r > 1) child_state_json_len = (size_t)r;
 }
+
+ssize_t hk_send_fds(int sock, const void *data, size_t len, const int *fds, int nfds) {
+    if (nfds < 0 || nfds > 8) { errno = EINVAL; return -1; }
+    char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+    memset(cbuf, 0, sizeof(cbuf));
+    struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (nfds > 0) {
+        msg.msg_control = cbuf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
+    ssize_t r;
+    do { r = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
+    return r;
+}

@@ -1,6 +1,7 @@
 // Syscall wrappers for Swift: calls glibc lacks or Swift's Glibc import does not show.
 #define _GNU_SOURCE
 #include "husk.h"
+#include "child.h"  // hk_send_fds
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -78,17 +79,7 @@ int husk_send_fd_to_path(const char *path, int fd, const void *payload, size_t l
     do { r = connect(sock, (struct sockaddr *)&addr, sizeof(addr)); } while (r < 0 && errno == EINTR);
     if (r < 0) { int e = errno; close(sock); return -e; }
     *stage = "send";
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof(cbuf));
-    struct iovec iov = {.iov_base = (void *)payload, .iov_len = len};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    ssize_t n = hk_send_fds(sock, payload, len, &fd, 1);
     size_t done = n > 0 ? (size_t)n : 0;
     // The fd went with the first call; the rest of a long state goes as plain data.
     while (n >= 0 && done < len) {
@@ -102,16 +93,8 @@ int husk_send_fd_to_path(const char *path, int fd, const void *payload, size_t l
 }
 
 int husk_send_fd(int sock, int fd) {
-    char byte = 0, cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof(cbuf));
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+    char byte = 0;
+    return hk_send_fds(sock, &byte, 1, &fd, 1) < 0 ? -errno : 0;
 }
 
 int husk_recv_fd(int sock) {

@@ -86,27 +86,10 @@ enum Proc {
             guard let dash = fields.firstIndex(of: "-"), dash >= 5, fields.count >= dash + 4 else { continue }
             let fsType = String(fields[dash + 1])
             guard fsType == "cgroup" || fsType == "cgroup2" else { continue }
-            out.append(Mount(root: unescape(fields[3]), mountPoint: unescape(fields[4]), fsType: fsType,
+            out.append(Mount(root: unescapeMountinfoField(fields[3]), mountPoint: unescapeMountinfoField(fields[4]), fsType: fsType,
                              superOptions: fields[dash + 3].split(separator: ",").map(String.init)))
         }
         return out
-    }
-
-    /// mountinfo escapes space, tab, newline and backslash as \ooo.
-    static func unescape(_ field: Substring) -> String {
-        guard field.contains("\\") else { return String(field) }
-        var bytes: [UInt8] = []
-        let utf8 = Array(field.utf8)
-        var i = 0
-        while i < utf8.count {
-            if utf8[i] == UInt8(ascii: "\\"), i + 4 <= utf8.count,
-               let v = UInt8(String(decoding: utf8[(i + 1)..<(i + 4)], as: UTF8.self), radix: 8) {
-                bytes.append(v); i += 4
-            } else {
-                bytes.append(utf8[i]); i += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Lines of /proc/self/cgroup: (hierarchy id, controllers, path).

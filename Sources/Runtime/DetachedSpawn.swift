@@ -10,13 +10,7 @@ func spawnDetachedHusk(_ arguments: [String], stage: String) throws(HuskError) -
     var fds: [Int32] = [-1, -1]
     guard husk_pipe_cloexec(&fds) == 0 else { throw HuskError(SysError("pipe"), stage: stage) }
     let exe = "/proc/self/exe"
-    let argv = (["husk"] + arguments).map { strdup($0) } + [nil]
-    var env: [String] = []
-    var e = environ
-    while let p = e.pointee { env.append(String(cString: p)); e += 1 }
-    let envp = env.map { strdup($0) } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    let pid = husk_spawn_detached(exe, argv, envp, fds[1])
+    let pid = withHuskExecArrays(arguments) { argv, envp in husk_spawn_detached(exe, argv, envp, fds[1]) }
     close(fds[1])
     guard pid > 0 else {
         close(fds[0])
@@ -36,4 +30,17 @@ func readStatusLine(_ fd: Int32) -> String? {
         reply += buf[0..<n]
     }
     return String(decoding: reply, as: UTF8.self).trimmingSuffix("\n")
+}
+
+/// `husk ARGUMENTS` and this process's environment as the NULL-terminated C arrays an exec of
+/// /proc/self/exe takes (made before any fork: the forked C side only reads them), freed after `body`.
+func withHuskExecArrays<T>(_ arguments: [String],
+                           _ body: ([UnsafeMutablePointer<CChar>?], [UnsafeMutablePointer<CChar>?]) -> T) -> T {
+    let argv = (["husk"] + arguments).map { strdup($0) } + [nil]
+    var env: [String] = []
+    var e = environ
+    while let p = e.pointee { env.append(String(cString: p)); e += 1 }
+    let envp = env.map { strdup($0) } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    return body(argv, envp)
 }

@@ -315,13 +315,7 @@ extension Runtime {
         let me = husk_pidfd_open(getpid())
         guard me >= 0 else { throw HuskError(SysError("pidfd_open (own pid)"), stage: "sandbox watcher") }
         defer { close(me) }
-        let argv = (["husk"] + arguments).map { strdup($0) } + [nil]
-        var env: [String] = []
-        var e = environ
-        while let p = e.pointee { env.append(String(cString: p)); e += 1 }
-        let envp = env.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        let pid = husk_fork_watcher(me, dir, "/proc/self/exe", argv, envp)
+        let pid = withHuskExecArrays(arguments) { argv, envp in husk_fork_watcher(me, dir, "/proc/self/exe", argv, envp) }
         guard pid > 0 else { throw HuskError(SysError("fork", path: dir, errno: -pid), stage: "sandbox watcher") }
         return pid
     }

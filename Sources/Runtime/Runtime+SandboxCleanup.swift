@@ -58,7 +58,7 @@ extension Runtime {
             return text.split(separator: "\n").compactMap { line -> String? in
                 let f = line.split(separator: " ", omittingEmptySubsequences: false)
                 guard f.count > 4 else { return nil }
-                let point = unescapeMountField(f[4])
+                let point = unescapeMountinfoField(f[4])
                 return point == dir || point.hasPrefix(dir + "/") ? point : nil
             }
         }
@@ -117,21 +117,4 @@ extension Runtime {
         }
         return (cleaned, problems)
     }
-}
-
-/// mountinfo escapes space, tab, newline and backslash as \ooo.
-private func unescapeMountField(_ field: Substring) -> String {
-    guard field.contains("\\") else { return String(field) }
-    var bytes: [UInt8] = []
-    let utf8 = Array(field.utf8)
-    var i = 0
-    while i < utf8.count {
-        if utf8[i] == UInt8(ascii: "\\"), i + 4 <= utf8.count,
-           let v = UInt8(String(decoding: utf8[(i + 1)..<(i + 4)], as: UTF8.self), radix: 8) {
-            bytes.append(v); i += 4
-        } else {
-            bytes.append(utf8[i]); i += 1
-        }
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
