@@ -28,7 +28,7 @@ let package = Package(
         // cgroup v2 and v1 (hybrid hosts) drivers: create, limits from linux.resources, freeze, kill, destroy.
         .target(name: "Cgroups", dependencies: ["JSON", "Sys", "CHusk"]),
         // Containers: state dir, launch plan, lifecycle verbs, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "Tar", "CHusk", "Seccomp", "Cgroups"]),
+        .target(name: "Runtime", dependencies: ["OCI", "JSON", "Sys", "Tar", "CHusk", "CImages", "Seccomp", "Cgroups"]),
         // SHA-256, gzip (zlib) and zstd (libzstd) streams, openat2 for unpacking inside a root.
         .target(name: "CImages", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
         // TCP with timeouts and TLS through the system OpenSSL (libssl.a/libcrypto.a in the static binary).

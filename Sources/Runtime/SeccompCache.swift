@@ -1,3 +1,4 @@
+import CImages
 import Glibc
 import OCI
 import Seccomp
@@ -43,12 +44,12 @@ struct SeccompCache {
         return CompiledSeccomp(filter: Array(bytes[4...]), flags: flags, needsNotify: false)
     }
 
-    /// Two FNV-1a 64-bit hashes (different offsets) of every field of the profile, the binary's
-    /// identity and the boot ID. (Spelled out: `String(reflecting:)` cost more than it saved.)
+    /// SHA-256 of every field of the profile, the binary's identity and the boot ID.
+    /// (Spelled out field by field: `String(reflecting:)` cost more than it saved.)
     private func key(_ profile: LinuxSeccomp) -> String? {
         var st = stat()
         guard stat("/proc/self/exe", &st) == 0 else { return nil }
-        var h = Hasher2()
+        var h = FieldHash()
         h.add("\(st.st_dev)|\(st.st_ino)|\(st.st_size)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)")
         // libseccomp asks the kernel what it supports: another boot may have another kernel.
         h.add((try? Files.readString("/proc/sys/kernel/random/boot_id")) ?? "")
@@ -69,26 +70,26 @@ struct SeccompCache {
     }
 }
 
-/// Two FNV-1a 64-bit hashes of a sequence of fields (each ended by a 0 byte).
-private struct Hasher2 {
-    var a: UInt64 = 0xcbf29ce484222325
-    var b: UInt64 = 0x84222325cbf29ce4
+/// SHA-256 of a sequence of fields (each ended by a 0 byte). A cryptographic hash, since
+/// whoever writes a config chooses the profile's text: with a weak hash they could craft a
+/// profile whose key is another container's and have that container load their filter.
+private struct FieldHash {
+    private var context = cimg_sha256()
+
+    init() { cimg_sha256_init(&context) }
 
     mutating func add(_ text: String) {
-        for byte in text.utf8 { mix(byte) }
-        mix(0)
-    }
-
-    private mutating func mix(_ byte: UInt8) {
-        a = (a ^ UInt64(byte)) &* 0x100000001b3
-        b = (b ^ UInt64(byte)) &* 0x100000001b3
+        var bytes = Array(text.utf8)
+        bytes.append(0)
+        cimg_sha256_update(&context, bytes, bytes.count)
     }
 
     var hex: String {
-        func pad(_ v: UInt64) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: 16 - s.count) + s
+        mutating get {
+            var digest = [UInt8](repeating: 0, count: 32)
+            cimg_sha256_final(&context, &digest)
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
         }
-        return pad(a) + pad(b)
     }
 }

@@ -36,4 +36,22 @@ struct SeccompCacheTests {
         chmod(path, 0o666)
         #expect(try cache.compile(Self.profile()).filter == fresh.filter)
     }
+
+    /// Every field is in the key: a profile that differs anywhere has its own file and filter.
+    @Test func differentProfilesNeverShareAFile() throws {
+        var template = Array("/tmp/husk-seccomp-cache-XXXXXX".utf8CString)
+        let dir = String(cString: try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }))
+        defer { _ = try? Files.removeTree(dir) }
+        let cache = SeccompCache(dir: dir)
+        var other = Self.profile()
+        other.syscalls[0].errnoRet = 2
+        var names = Self.profile()
+        names.syscalls[0].names = ["mkdirat", "mkdir"]
+        for p in [Self.profile(), other, names] {
+            #expect(try cache.compile(p).filter == (try SeccompCompiler.compile(p)).filter)
+        }
+        let files = Files.listDirectory(dir).filter { $0.hasPrefix(".seccomp-") }
+        #expect(files.count == 3, "\(files)")
+        #expect(files.allSatisfy { $0.count == ".seccomp-".count + 64 + ".bpf".count }, "SHA-256 keys: \(files)")
+    }
 }
