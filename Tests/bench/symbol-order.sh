@@ -69,7 +69,7 @@ work, out = sys.argv[1], sys.argv[2]
 # and the libc calls it makes. A supervisor lives as long as its container and drops every
 # other page before the loop, so its RSS is whatever these few KiB of code pull back in.
 # (valgrind cannot follow a supervisor, whose container set-up it cannot run.)
-supervisor = """husk_sup_loop husk_sup_read_signal husk_sup_release_startup_memory husk_release_image_pages
+supervisor = """husk_sup_loop husk_sup_read_signal husk_sup_release_startup_memory drop_clean_image_pages
     poll __poll read __libc_read write __libc_write waitpid __waitpid kill close __close
     fstat __fstat64 ftruncate ftruncate64 rename clock_gettime __clock_gettime __errno_location
     __memcpy_avx_unaligned_erms __memset_avx2_unaligned_erms __strlen_avx2 open __libc_open64

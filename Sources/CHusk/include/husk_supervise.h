@@ -20,10 +20,10 @@ int husk_sup_take_pending(void);
 // Reads one signal from the signalfd: its number, 0 when none is waiting, -errno on error.
 int husk_sup_read_signal(int sfd);
 
-// Unmaps (MADV_DONTNEED) the resident pages of the binary's text and returns free heap to the
-// kernel: a long-lived supervisor runs a small loop, and the pages start-up touched (plus the
-// kernel's fault-around) would otherwise stay counted in its RSS for the container's life.
-// Text is never written, so dropped pages refault from the page cache when used again.
+// Unmaps (MADV_DONTNEED) the binary's pages that are still the page cache's own (text, read-only
+// data, data never written) and returns free heap to the kernel: a long-lived supervisor runs a
+// small loop, and the pages start-up touched (plus the kernel's fault-around) would otherwise
+// stay counted in its RSS for the container's life. Dropped pages refault unchanged when used.
 void husk_sup_release_startup_memory(void);
 
 // What the supervisor's loop watches: init, the read ends of its stdout/stderr pipes, the
