@@ -130,8 +130,8 @@ static void close_foreign_fds(const struct husk_plan *p) {
     syscall(SYS_close_range, from, ~0U, 0);
 }
 
-// Set in the parent when clone3 refused CLONE_INTO_CGROUP: the child then joins by
-// cgroup.procs and makes its cgroup namespace itself (the child sees the copy).
+// Set in the parent when clone3 refused CLONE_INTO_CGROUP: the child then joins through
+// the plan's join files and makes its cgroup namespace itself (the child sees the copy).
 static int late_cgroupns;
 
 static void join_cgroups(const struct husk_plan *p) {

@@ -40,6 +40,13 @@ public protocol CgroupManager: Sendable {
     func oomKillCount() -> UInt64?
     /// The container's directories, one per hierarchy (v1) or the single leaf (v2).
     var paths: [String] { get }
+    /// The files the container's single-threaded first process writes to join, after `create`
+    /// (its own pid, or "0" for itself). v1: each hierarchy's `tasks`, since moving one thread by
+    /// "0" skips the kernel's global threadgroup lock, whose RCU grace period costs 5-30 ms
+    /// per `cgroup.procs` write (the first write of each start paid it); plus the hybrid
+    /// hugetlb directory when one was made. v2: the leaf's cgroup.procs (only used when clone3
+    /// refuses CLONE_INTO_CGROUP).
+    var joinFiles: [String] { get }
 }
 
 public enum Cgroups {
@@ -127,10 +134,11 @@ enum FS {
     /// A flat-keyed file ("key value" per line: memory.stat, cpu.stat, memory.events, oom_control).
     static func readKeyed(_ path: String) -> [(key: String, value: UInt64)] {
         guard let text = try? Files.readString(path) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: " ")
-            guard f.count == 2, let v = UInt64(f[1]) else { return nil }
-            return (String(f[0]), v)
+        // Bytes, not Characters (memory.stat has ~40 lines, read for every report).
+        return text.utf8.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            let f = line.split(separator: UInt8(ascii: " "))
+            guard f.count == 2, let v = UInt64(Substring(f[1])) else { return nil }
+            return (String(Substring(f[0])), v)
         }
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import Glibc
 import Sys
 
@@ -71,7 +72,7 @@ enum Proc {
     static let v1Controllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
                                 "net_cls", "net_prio", "hugetlb", "perf_event", "rdma", "misc"]
 
-    struct Mount: Equatable {
+    struct Mount: Equatable, Sendable {
         var root: String
         var mountPoint: String
         var fsType: String
@@ -81,23 +82,25 @@ enum Proc {
     /// Entries of a mountinfo text with fstype cgroup or cgroup2.
     static func cgroupMounts(mountinfo: String) -> [Mount] {
         var out: [Mount] = []
-        for line in mountinfo.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard let dash = fields.firstIndex(of: "-"), dash >= 5, fields.count >= dash + 4 else { continue }
-            let fsType = String(fields[dash + 1])
-            guard fsType == "cgroup" || fsType == "cgroup2" else { continue }
-            out.append(Mount(root: unescapeMountinfoField(fields[3]), mountPoint: unescapeMountinfoField(fields[4]), fsType: fsType,
-                             superOptions: fields[dash + 3].split(separator: ",").map(String.init)))
+        // Split bytes, not Characters: grapheme breaking made this a tenth of a sandbox's CPU.
+        for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+            guard let dash = fields.firstIndex(where: { $0.elementsEqual("-".utf8) }), dash >= 5, fields.count >= dash + 4 else { continue }
+            let fsType = fields[dash + 1]
+            guard fsType.elementsEqual("cgroup".utf8) || fsType.elementsEqual("cgroup2".utf8) else { continue }
+            out.append(Mount(root: unescapeMountinfoField(Substring(fields[3])), mountPoint: unescapeMountinfoField(Substring(fields[4])),
+                             fsType: String(Substring(fsType)),
+                             superOptions: fields[dash + 3].split(separator: UInt8(ascii: ",")).map { String(Substring($0)) }))
         }
         return out
     }
 
     /// Lines of /proc/self/cgroup: (hierarchy id, controllers, path).
     static func cgroupLines(_ text: String) -> [(id: String, controllers: [String], path: String)] {
-        text.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        text.utf8.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            let f = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
             guard f.count == 3 else { return nil }
-            return (String(f[0]), f[1].split(separator: ",").map(String.init), String(f[2]))
+            return (String(Substring(f[0])), f[1].split(separator: UInt8(ascii: ",")).map { String(Substring($0)) }, String(Substring(f[2])))
         }
     }
 
@@ -111,10 +114,14 @@ enum Proc {
 
     /// The mounted v1 hierarchies with the known controllers (first mount of each wins).
     static func v1Hierarchies(mountinfo: String, procCgroup: String) -> [V1Hierarchy] {
+        v1Hierarchies(mounts: cgroupMounts(mountinfo: mountinfo), procCgroup: procCgroup)
+    }
+
+    static func v1Hierarchies(mounts: [Mount], procCgroup: String) -> [V1Hierarchy] {
         let lines = cgroupLines(procCgroup)
         var seen: Set<String> = []
         var out: [V1Hierarchy] = []
-        for mount in cgroupMounts(mountinfo: mountinfo) where mount.fsType == "cgroup" {
+        for mount in mounts where mount.fsType == "cgroup" {
             let controllers = mount.superOptions.filter { v1Controllers.contains($0) }
             guard !controllers.isEmpty, !controllers.contains(where: seen.contains) else { continue }
             guard let line = lines.first(where: { $0.id != "0" && Set($0.controllers.filter { v1Controllers.contains($0) }) == Set(controllers) }) else { continue }
@@ -126,10 +133,24 @@ enum Proc {
     }
 
     static func v1Hierarchies(procCgroup: String? = nil) throws(CgroupError) -> [V1Hierarchy] {
-        let mountinfo = try FS.read("/proc/self/mountinfo")
+        let mounts = try hostCgroupMounts()
         let cgroup: String
         if let procCgroup { cgroup = procCgroup } else { cgroup = try FS.read("/proc/self/cgroup") }
-        return v1Hierarchies(mountinfo: mountinfo, procCgroup: cgroup).filter { FS.magic(of: $0.mountPoint) == FS.cgroup1Magic }
+        return v1Hierarchies(mounts: mounts, procCgroup: cgroup)
+    }
+
+    private static let mountsRead = Mutex<[Mount]?>(nil)
+
+    /// This host's cgroup mounts whose mount point statfs confirms, from /proc/self/mountinfo
+    /// read and parsed once per process: a sandbox asks at create, for its accounting and at
+    /// delete, and each read and parse cost about as much as creating a cgroup directory.
+    static func hostCgroupMounts() throws(CgroupError) -> [Mount] {
+        if let mounts = mountsRead.withLock({ $0 }) { return mounts }
+        let mounts = cgroupMounts(mountinfo: try FS.read("/proc/self/mountinfo")).filter {
+            FS.magic(of: $0.mountPoint) == ($0.fsType == "cgroup2" ? FS.cgroup2Magic : FS.cgroup1Magic)
+        }
+        mountsRead.withLock { $0 = mounts }
+        return mounts
     }
 
     /// The "0::" path of /proc/self/cgroup.
@@ -147,15 +168,17 @@ enum Proc {
 
     /// On a v1/hybrid host: the cgroup2 mount (usually /sys/fs/cgroup/unified) and husk's place in it.
     static func unifiedHierarchy(mountinfo: String, procCgroup: String) -> UnifiedHierarchy? {
-        guard let mount = cgroupMounts(mountinfo: mountinfo).first(where: { $0.fsType == "cgroup2" }),
+        unifiedHierarchy(mounts: cgroupMounts(mountinfo: mountinfo), procCgroup: procCgroup)
+    }
+
+    static func unifiedHierarchy(mounts: [Mount], procCgroup: String) -> UnifiedHierarchy? {
+        guard let mount = mounts.first(where: { $0.fsType == "cgroup2" }),
               let own = ownCgroupV2(procCgroup: procCgroup) else { return nil }
         return UnifiedHierarchy(mountPoint: mount.mountPoint, ownCgroup: relative(own, toMountRoot: mount.root))
     }
 
     static func unifiedHierarchy(procCgroup: String? = nil) -> UnifiedHierarchy? {
-        guard let mountinfo = try? FS.read("/proc/self/mountinfo"), let cgroup = procCgroup ?? (try? FS.read("/proc/self/cgroup")),
-              let u = unifiedHierarchy(mountinfo: mountinfo, procCgroup: cgroup),
-              FS.magic(of: u.mountPoint) == FS.cgroup2Magic else { return nil }
-        return u
+        guard let mounts = try? hostCgroupMounts(), let cgroup = procCgroup ?? (try? FS.read("/proc/self/cgroup")) else { return nil }
+        return unifiedHierarchy(mounts: mounts, procCgroup: cgroup)
     }
 }

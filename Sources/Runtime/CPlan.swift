@@ -26,8 +26,8 @@ final class CPlan {
         raw.need_idmap = plan.newUserNamespace ? 1 : 0
         raw.non_dumpable = plan.nonDumpable ? 1 : 0
         raw.cgroup_fd = plan.cgroupFD
-        raw.cgroup_procs = array(plan.cgroupProcs.map { Optional(string($0)) })
-        raw.n_cgroup_procs = Int32(plan.cgroupProcs.count)
+        raw.cgroup_procs = array(plan.cgroupJoinFiles.map { Optional(string($0)) })
+        raw.n_cgroup_procs = Int32(plan.cgroupJoinFiles.count)
         raw.unshare_cgroupns = plan.unshareCgroupNamespace ? 1 : 0
 
         raw.sync_fd = fds.sync

@@ -20,6 +20,9 @@ public struct ContainerRecord: Sendable {
     public var creatorCgroup: String? = nil
     /// Made without a cgroup (rootless): no cgroup to kill, freeze or remove.
     public var noCgroup = false
+    /// The config has no poststop hooks: delete need not decode it (records written before
+    /// this field existed say false, and delete decodes the config as before).
+    public var noPoststopHooks = false
     /// The `husk supervise` process watching init (`run -d`), with its /proc start time;
     /// nil when an engine's shim or a foreground `run` watches it instead.
     public var supervisorPid: Int32? = nil
@@ -41,6 +44,7 @@ public struct ContainerRecord: Sendable {
         if let cgroupsPath { o["cgroupsPath"] = .string(cgroupsPath) }
         if let creatorCgroup { o["creatorCgroup"] = .string(creatorCgroup) }
         if noCgroup { o["noCgroup"] = .bool(true) }
+        if noPoststopHooks { o["noPoststopHooks"] = .bool(true) }
         if let supervisorPid { o["supervisorPid"] = .int(supervisorPid) }
         if let supervisorStartTime { o["supervisorStartTime"] = .int(supervisorStartTime) }
         return .object(o)
@@ -74,6 +78,7 @@ public struct ContainerRecord: Sendable {
         self.cgroupsPath = o["cgroupsPath"]?.string
         self.creatorCgroup = o["creatorCgroup"]?.string
         if case .bool(true)? = o["noCgroup"] { self.noCgroup = true }
+        if case .bool(true)? = o["noPoststopHooks"] { self.noPoststopHooks = true }
         self.supervisorPid = o["supervisorPid"]?.int32
         self.supervisorStartTime = o["supervisorStartTime"]?.uint64
     }

@@ -13,8 +13,11 @@ public struct HostCgroups: Sendable {
 
     static let cgroup2Magic: Int = 0x6367_7270
 
+    /// /sys/fs/cgroup is a cgroup2 mount.
+    static var unifiedHost: Bool { husk_statfs_type("/sys/fs/cgroup") == cgroup2Magic }
+
     public static var current: HostCgroups {
-        if husk_statfs_type("/sys/fs/cgroup") == cgroup2Magic { return HostCgroups(unified: true, hierarchies: []) }
+        if unifiedHost { return HostCgroups(unified: true, hierarchies: []) }
         var out: [Hierarchy] = []
         let text = (try? Files.readString("/proc/self/cgroup")) ?? ""
         for line in text.split(separator: "\n") {

@@ -71,10 +71,11 @@ public struct LaunchPlan: Sendable, Equatable {
     /// Open namespace fds to join instead of a join's path, by CLONE_NEW* type (exec into a
     /// created rootless container, whose init hands them out: see CHusk/child_nsserver.c).
     public var joinFDs: [Int32: Int32] = [:]
-    /// The container's cgroup: a v2 leaf fd for CLONE_INTO_CGROUP, the cgroup.procs files to
-    /// join otherwise, and whether the cgroup namespace must be made after joining.
+    /// The container's cgroup: a v2 leaf fd for CLONE_INTO_CGROUP, the files to join by
+    /// writing "0" otherwise (`CgroupManager.joinFiles`), and whether the cgroup namespace
+    /// must be made after joining.
     public var cgroupFD: Int32 = -1
-    public var cgroupProcs: [String] = []
+    public var cgroupJoinFiles: [String] = []
     public var unshareCgroupNamespace = false
     /// exec into a running container: see husk_plan.non_dumpable.
     public var nonDumpable = false

@@ -146,7 +146,7 @@ public struct Launcher {
                 throw HuskError("write \(path) (\(field)): \(errnoText(error.errno)) (stage: user namespace)")
             }
         }
-        for procs in plan.cgroupProcs {
+        for procs in plan.cgroupJoinFiles {
             do {
                 try Files.write(procs, String(launched.pid), flags: O_WRONLY)
             } catch {

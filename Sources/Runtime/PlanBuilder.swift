@@ -232,8 +232,9 @@ public struct PlanBuilder {
     /// binds of husk's own cgroup in each hierarchy (the view runc gives).
     private func cgroupMounts(_ m: Mount, _ opts: MountOptions, cgroupNamespace: Bool) -> [LaunchPlan.Mount] {
         let flags = opts.flags
-        let hostCgroups = self.hostCgroups ?? .current
-        if hostCgroups.unified {
+        // The host's own layout (a read of /proc/self/cgroup and a stat per line) only when
+        // the container has no cgroup paths of its own to show.
+        if hostCgroups?.unified ?? HostCgroups.unifiedHost {
             // A fresh cgroup2 mount shows the namespace's root: the container's own cgroup
             // with a cgroup namespace, the host's whole tree without one. Then (as runc) bind
             // just the container's cgroup instead.
@@ -250,8 +251,10 @@ public struct PlanBuilder {
         var tmpfs = LaunchPlan.Mount(source: "tmpfs", destination: m.destination, fstype: "tmpfs", data: "mode=755")
         tmpfs.flags = MountFlag.noSuid | MountFlag.noDev | MountFlag.noExec
         var out = [tmpfs]
-        var hierarchies = hostCgroups.hierarchies
-        if !containerCgroupPaths.isEmpty {
+        var hierarchies: [HostCgroups.Hierarchy] = []
+        if containerCgroupPaths.isEmpty {
+            hierarchies = (hostCgroups ?? .current).hierarchies
+        } else {
             // "/sys/fs/cgroup/cpu,cpuacct/x/y" → hierarchy "cpu,cpuacct"
             hierarchies = containerCgroupPaths.compactMap { path in
                 let rest = path.dropFirst("/sys/fs/cgroup/".count)

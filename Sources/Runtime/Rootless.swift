@@ -228,4 +228,5 @@ struct NoCgroupManager: CgroupManager {
     func stats() -> CgroupStats { CgroupStats() }
     func oomKillCount() -> UInt64? { nil }
     var paths: [String] { [] }
+    var joinFiles: [String] { [] }
 }

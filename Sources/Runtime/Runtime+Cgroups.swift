@@ -19,7 +19,7 @@ extension Runtime {
     }
 
     /// Creates the cgroup with the config's limits and wires it into the launch plan:
-    /// CLONE_INTO_CGROUP on v2 (no moment outside the cgroup), cgroup.procs otherwise.
+    /// CLONE_INTO_CGROUP on v2 (no moment outside the cgroup), the join files otherwise.
     func placeInCgroup(_ manager: any CgroupManager, _ linux: Linux, _ plan: inout LaunchPlan) throws(HuskError) {
         let devices = linux.devices.compactMap { d -> (type: String, major: Int64, minor: Int64)? in
             guard let major = d.major, let minor = d.minor, d.type == "c" || d.type == "b" || d.type == "u" else { return nil }
@@ -30,7 +30,7 @@ extension Runtime {
         } catch {
             throw HuskError(error.description)
         }
-        plan.cgroupProcs = manager.paths.map { $0 + "/cgroup.procs" }
+        plan.cgroupJoinFiles = manager.joinFiles
         let cgroupNS = UInt64(HuskNamespace.cgroup.flag)
         if !plan.newUserNamespace, let fd = manager.openLeafForClone() {
             plan.cgroupFD = fd

@@ -17,6 +17,9 @@ public struct CreateOptions: Sendable {
     var relayTerminal = false
     /// Created by `husk supervise`: the record names this process as the supervisor.
     var supervised = false
+    /// The config already in memory (a sandbox builds it): used instead of reading
+    /// `bundle/config.json` back, with the same checks; `bytes` go to the state dir.
+    var config: (json: JSONValue, bytes: [UInt8])?
 
     public init(bundle: String) { self.bundle = bundle }
 }
@@ -28,7 +31,14 @@ extension Runtime {
     public func create(_ id: String, _ options: CreateOptions) throws(HuskError) -> Launcher.Launched {
         try ContainerID.validate(id)
         let bundle = Files.absolute(options.bundle)
-        let (spec, configBytes) = try loadSpec(bundle: bundle)
+        let spec: Spec
+        let configBytes: [UInt8]
+        if let config = options.config {
+            spec = try checkedSpec { () throws(SpecError) in try Spec(json: config.json) }
+            configBytes = config.bytes
+        } else {
+            (spec, configBytes) = try loadSpec(bundle: bundle)
+        }
         let rootfs = try resolveRootfs(spec, bundle: bundle)
         let creatorCgroup = Cgroups.ownCgroupText()
         // Rootless: no cgroup at all (limits are refused, see Rootless).
@@ -88,6 +98,7 @@ extension Runtime {
             record.cgroupsPath = spec.linux?.cgroupsPath
             record.creatorCgroup = creatorCgroup
             record.noCgroup = rootless
+            record.noPoststopHooks = spec.hooks?.poststop.isEmpty ?? true
             if options.supervised {
                 record.supervisorPid = getpid()
                 record.supervisorStartTime = Processes.startTime(of: getpid())
@@ -152,16 +163,21 @@ extension Runtime {
             if error.errno == ENOENT && !Files.isDirectory(bundle) { throw HuskError("bundle \(bundle) does not exist") }
             throw HuskError("read \(path): \(errnoText(error.errno))")
         }
+        return (try checkedSpec { () throws(SpecError) in try Spec.load(bytes: bytes) }, bytes)
+    }
+
+    /// The config decoded (by `decode`) and checked as create needs it.
+    func checkedSpec(_ decode: () throws(SpecError) -> Spec) throws(HuskError) -> Spec {
         let spec: Spec
         do {
-            spec = try Spec.load(bytes: bytes)
+            spec = try decode()
             try spec.validate()
         } catch {
             throw HuskError(error.description)
         }
         if spec.process == nil { throw HuskError("config.json: process: required to create a container") }
         try ParentIDRanges.check(spec)
-        return (spec, bytes)
+        return spec
     }
 
     func resolveRootfs(_ spec: Spec, bundle: String) throws(HuskError) -> String {

@@ -34,15 +34,16 @@ extension Runtime {
         }
         // A supervisor (run -d) is writing exit.json: let it finish before the dir goes.
         awaitSupervisor(record)
-        let spec = savedSpec(of: id)
+        // Read before the state dir goes; decoded only when there may be hooks to run.
+        let poststop = record.noPoststopHooks ? [] : savedSpec(of: id)?.hooks?.poststop ?? []
         do {
             try cgroups(of: record).destroy(killFirst: true)
         } catch {
             throw HuskError("cannot delete container \"\(id)\": \(error)")
         }
         try store.remove(id)
-        if let hooks = spec?.hooks, !hooks.poststop.isEmpty {
-            HookRunner.runWarning(hooks.poststop, kind: "poststop", state: stateBytes(record, .stopped), log: log, id: id)
+        if !poststop.isEmpty {
+            HookRunner.runWarning(poststop, kind: "poststop", state: stateBytes(record, .stopped), log: log, id: id)
         }
         return record.bundle
     }

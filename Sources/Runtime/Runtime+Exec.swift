@@ -48,7 +48,7 @@ extension Runtime {
         var builder = PlanBuilder(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
         builder.seccompCacheDir = store.root  // the default profile costs ~13 ms of libseccomp otherwise
         var plan = try builder.buildExec(process: process, initPid: record.pid)
-        plan.cgroupProcs = try cgroups(of: record).paths.map { $0 + "/cgroup.procs" }
+        plan.cgroupJoinFiles = try cgroups(of: record).joinFiles
         // A user namespace whose gid_map was written without newgidmap (rootless) has
         // setgroups denied: calling it would fail.
         if (try? Files.readString("/proc/\(record.pid)/setgroups"))?.hasPrefix("deny") == true {

@@ -8,7 +8,8 @@ import Tar
 /// `husk sandbox`: one command in a throw-away container, everything removed when it ends.
 ///
 /// Built on the ordinary lifecycle (create → start → wait → delete) over a bundle made for the
-/// occasion: `<tmp>/<id>/config.json` and `<tmp>/<id>/rootfs`, an overlayfs whose lower layer
+/// occasion, `<tmp>/<id>`: its config goes to create in memory (the state dir keeps the copy
+/// every later verb reads) and its `rootfs` is an overlayfs whose lower layer
 /// is the given rootfs and whose upper/work dirs sit beside it (a read-only bind of the rootfs
 /// when overlayfs cannot be mounted). After the command: the cgroup's accounting is read,
 /// the container deleted, the upper dir optionally exported as an OCI layer, the overlay
@@ -77,7 +78,7 @@ extension Runtime {
         var mounted = false
         var watcherPid: Int32 = 0
         defer {
-            removeSandboxDir(dir, mounted: mounted)
+            if Files.exists(dir) { removeSandboxDir(dir, mounted: mounted) }
             // All gone: the watcher has nothing left to do, and goes before husk does. (If the
             // dir stayed, it stays too, and tries again once husk has exited.)
             if watcherPid > 0 && !Files.exists(dir) {
@@ -139,17 +140,23 @@ extension Runtime {
 
         let spec = options.spec(rootReadOnly: options.readOnly || !result.overlay, cgroupNamespace: Cgroups.version == .v2,
                                 cacheHostPath: { cacheBase + "/" + $0 })
-        do {
-            try Files.writeAtomically(dir + "/config.json", Array(JSON.serialize(spec, pretty: true).utf8), mode: 0o600)
-        } catch {
-            throw fail("\(error)")
-        }
         if options.noStdin {
             let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
             if fd >= 0 { dup2(fd, 0); close(fd) }
         }
 
-        try runSandboxed(id, bundle: dir, options, &result)
+        var create = CreateOptions(bundle: dir)
+        create.config = (spec, Array(JSON.serialize(spec).utf8))
+        // Once the command has ended, the root's unmount and removal (journal work on a disk)
+        // overlap the accounting and the container's delete on another core. Not with
+        // --export-changes, which reads the upper dir first.
+        var removeAlongside: (@Sendable () -> Void)? = nil
+        if options.exportChanges == nil {
+            let root = (dir: dir, mounted: mounted)
+            removeAlongside = { @Sendable [self] in removeSandboxDir(root.dir, mounted: root.mounted) }
+        }
+        try runSandboxed(id, create, options, &result, afterExit: removeAlongside)
+        if removeAlongside != nil { mounted = false }
 
         if let file = options.exportChanges {
             do throws(SysError) {
@@ -170,7 +177,9 @@ extension Runtime {
     }
 
     /// create, start, wait (with the timeout), read the accounting, delete.
-    private func runSandboxed(_ id: String, bundle: String, _ options: SandboxOptions, _ result: inout SandboxResult) throws(HuskError) {
+    /// `afterExit` runs on its own thread from the command's end until the container is deleted.
+    private func runSandboxed(_ id: String, _ createOptions: CreateOptions, _ options: SandboxOptions,
+                              _ result: inout SandboxResult, afterExit: (@Sendable () -> Void)?) throws(HuskError) {
         let tee: OutputTee?
         do throws(HuskError) {
             tee = try options.logFile.map { path throws(HuskError) in try OutputTee(path: path, log: log) }
@@ -181,7 +190,7 @@ extension Runtime {
         let launched: Launcher.Launched
         do {
             defer { tee?.restore() }
-            launched = try create(id, CreateOptions(bundle: bundle))
+            launched = try create(id, createOptions)
         } catch {
             throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)
         }
@@ -275,6 +284,8 @@ extension Runtime {
         var raw: Int32 = 0
         while waitpid(launched.pid, &raw, 0) < 0 && errno == EINTR {}
         result.durationMs = monotonicMs() - started
+        let alongside = afterExit.map { BackgroundJob($0) }
+        defer { alongside?.wait() }
         tee?.drain()
         let status = ExitStatus(raw: raw)
         result.signal = status.signal
@@ -284,12 +295,14 @@ extension Runtime {
             result.cpuUserMs = stats.cpuUser.map { $0 / 1_000_000 }
             result.cpuSystemMs = stats.cpuKernel.map { $0 / 1_000_000 }
             if let m = stats.memory, m.max > 0 { result.memoryPeakBytes = m.max }
-            result.pidsPeak = cgroup.paths.lazy.compactMap { (try? Files.readString($0 + "/pids.peak")).flatMap { UInt64($0.filter(\.isNumber)) } }.first
+            // pids.peak sits beside pids.current (kernel 6.1+).
+            let pidsPeak = pidsCurrent.map { String($0.dropLast("current".count)) + "peak" }
+            result.pidsPeak = pidsPeak.flatMap { (try? Files.readString($0)).flatMap { UInt64($0.filter(\.isNumber)) } }
                 ?? (pidsCurrent != nil ? pidsSeen : nil)
             result.ioReadBytes = stats.ioReadBytes
             result.ioWriteBytes = stats.ioWriteBytes
             result.pressure = stats.pressure
-            if let before = oomBefore, let after = cgroup.oomKillCount() {
+            if let before = oomBefore, let after = stats.oomKills ?? cgroup.oomKillCount() {
                 result.oomKilled = after > before
             } else if status.signal == SIGKILL, let m = stats.memory {
                 result.oomKilled = m.failcnt > 0 && m.limit > 0 && m.max >= m.limit

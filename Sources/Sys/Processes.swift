@@ -35,18 +35,33 @@ public func rfc3339Now() -> String {
 }
 
 /// `ts` (CLOCK_REALTIME) as RFC 3339 in UTC with nanoseconds, trailing zeros trimmed.
+/// Computed, not gmtime_r'd: glibc reads /etc/localtime first even for UTC, a file read on
+/// every create.
 public func rfc3339(_ ts: timespec) -> String {
-    var tmv = tm()
-    var secs = ts.tv_sec
-    gmtime_r(&secs, &tmv)
-    func pad(_ v: Int32, _ w: Int) -> String {
+    let secs = Int64(ts.tv_sec)
+    let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+    let time = secs - days * 86_400
+    let (year, month, day) = civilDate(daysSinceEpoch: days)
+    func pad(_ v: Int64, _ w: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, w - s.count)) + s
     }
     var frac = String(ts.tv_nsec)
     frac = String(repeating: "0", count: 9 - frac.count) + frac
     while frac.hasSuffix("0") { frac.removeLast() }
-    return "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T"
-        + "\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2))"
+    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+        + "\(pad(time / 3600, 2)):\(pad(time / 60 % 60, 2)):\(pad(time % 60, 2))"
         + (frac.isEmpty ? "" : "." + frac) + "Z"
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
+public func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let m = (5 * dayOfYear + 2) / 153
+    let month = m < 10 ? m + 3 : m - 9
+    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, dayOfYear - (153 * m + 2) / 5 + 1)
 }

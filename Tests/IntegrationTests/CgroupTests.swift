@@ -39,6 +39,34 @@ struct CgroupTests {
         #expect(sb.leftovers().isEmpty, "\(sb.leftovers())")
     }
 
+    /// v1: init joins by writing "0" to each hierarchy's `tasks` (the single-thread move that
+    /// skips the kernel's RCU-synchronised threadgroup lock); it must land in every controller
+    /// hierarchy all the same, and so must an exec'd process.
+    @Test(.enabled(if: !CgroupTests.unified, "the per-hierarchy join is cgroup v1's"))
+    func initAndExecJoinEveryControllerHierarchy() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let b = try sb.bundle { $0.args = ["sleep", "30"] }
+        let id = sb.newID("join")
+        #expect(try await sb.husk(["run", "-d", "--bundle", b.path, id]).status == 0)
+        let pid = try #require(try await sb.state(id)?["pid"] as? Int)
+        let exec = try await sb.husk(["exec", id, "cat", "/proc/self/cgroup"])
+        #expect(exec.status == 0, "\(exec)")
+        for (who, text) in [("init", try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)), ("exec", exec.stdout)] {
+            // Controller lines only ("N:ctrl[,ctrl]:/path"): not name=systemd, not the 0:: unified line.
+            let lines = text.split(separator: "\n").filter { l in
+                let f = l.split(separator: ":", maxSplits: 2)
+                return f.count == 3 && f[0] != "0" && !f[1].hasPrefix("name=")
+            }
+            #expect(!lines.isEmpty, "\(who): \(text)")
+            for line in lines {
+                // Inside, the cgroup namespace hides the path: exec sees "/" (its own cgroup's root).
+                #expect(line.hasSuffix("/" + id) || (who == "exec" && line.hasSuffix(":/")), "\(who) is outside the container's cgroup in \(line)")
+            }
+        }
+        #expect(try await sb.husk(["delete", "--force", id]).status == 0)
+    }
+
     @Test func killAllReachesProcessesWithoutPidNamespace() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }

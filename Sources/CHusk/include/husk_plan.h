@@ -83,7 +83,7 @@ struct husk_plan {
     int n_joins;
     int need_idmap;                 // new user namespace: wait for the parent's maps
     int cgroup_fd;                  // v2 leaf for CLONE_INTO_CGROUP, -1 for none
-    const char *const *cgroup_procs; // cgroup.procs files the child joins by writing "0"
+    const char *const *cgroup_procs; // files the child joins by writing "0" (v1 tasks, v2 cgroup.procs)
     int n_cgroup_procs;             // (the parent does it instead when need_idmap is set)
     int unshare_cgroupns;           // make the cgroup namespace after joining, not at clone
     int non_dumpable;               // nobody in the container may open our /proc/PID/exe

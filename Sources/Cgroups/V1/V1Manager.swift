@@ -20,6 +20,12 @@ struct V1Manager: CgroupManager {
 
     var paths: [String] { hierarchies.map { $0.directory(for: inner) } }
 
+    var joinFiles: [String] {
+        var files = paths.map { $0 + "/tasks" }
+        if let u = unifiedDirectory, Files.isDirectory(u) { files.append(u + "/cgroup.procs") }
+        return files
+    }
+
     /// The container's directory in the hierarchy of `controller`, nil if not mounted.
     func directory(_ controller: String) -> String? {
         hierarchies.first(where: { $0.controllers.contains(controller) })?.directory(for: inner)
@@ -109,9 +115,13 @@ struct V1Manager: CgroupManager {
     func oomKillCount() -> UInt64? { directory("memory").flatMap { V1Stats.oomKills($0) } }
 
     func destroy(killFirst: Bool) throws(CgroupError) {
+        // A stopped container's cgroups go with one rmdir each; only what is busy (processes
+        // or child cgroups) gets the freeze, the kills and the retries.
+        let busy = (paths + [unifiedDirectory].compactMap({ $0 })).filter { FS.isCgroupFS($0) && rmdir($0) != 0 && errno != ENOENT }
+        if busy.isEmpty { return }
         if killFirst { killAll() }
         var firstError: CgroupError?
-        for dir in paths + [unifiedDirectory].compactMap({ $0 }) where FS.isCgroupFS(dir) {
+        for dir in busy {
             do {
                 try CgroupTree.remove(dir, beforeRetry: { if killFirst { CgroupTree.kill(CgroupTree.pids(dir)) } })
             } catch {
@@ -123,6 +133,8 @@ struct V1Manager: CgroupManager {
 
     /// runc's signalAllProcesses: freeze so nothing forks away, SIGKILL every pid, thaw so the kills land.
     func killAll() {
+        // An empty cgroup gains no process but by an explicit move: nothing to freeze.
+        if pids().isEmpty { return }
         let freezer = directory("freezer").flatMap { Files.isDirectory($0) ? $0 : nil }
         if let freezer { try? V1Freezer.set(freezer, frozen: true) }
         CgroupTree.kill(pids())
@@ -231,6 +243,8 @@ enum CgroupTree {
 
     /// Removes `dir` and any child cgroups, deepest first.
     static func remove(_ dir: String, beforeRetry: () -> Void) throws(CgroupError) {
+        // Few containers make cgroups of their own: rmdir before listing the directory.
+        if rmdir(dir) == 0 || errno == ENOENT { return }
         for sub in subdirectories(dir) { try remove(sub, beforeRetry: beforeRetry) }
         try FS.removeDirectory(dir, beforeRetry: beforeRetry)
     }

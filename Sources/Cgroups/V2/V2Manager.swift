@@ -37,6 +37,7 @@ struct V2Manager: CgroupManager {
     }
 
     var paths: [String] { [leaf] }
+    var joinFiles: [String] { [leaf + "/cgroup.procs"] }
 
     func create(resources json: JSONValue?) throws(CgroupError) {
         let resources = try Resources(json: json)
