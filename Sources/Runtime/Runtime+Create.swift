@@ -20,6 +20,9 @@ public struct CreateOptions: Sendable {
     /// The config already in memory (a sandbox builds it): used instead of reading
     /// `bundle/config.json` back, with the same checks; `bytes` go to the state dir.
     var config: (json: JSONValue, bytes: [UInt8])?
+    /// Runs just before the clone, after the cgroups and the state dir exist (a sandbox waits
+    /// here for its root, mounted meanwhile on another thread, and may adjust the plan).
+    var beforeLaunch: (@Sendable (inout LaunchPlan) throws(HuskError) -> Void)?
 
     public init(bundle: String) { self.bundle = bundle }
 }
@@ -103,6 +106,7 @@ extension Runtime {
                 record.supervisorPid = getpid()
                 record.supervisorStartTime = Processes.startTime(of: getpid())
             }
+            try options.beforeLaunch?(&plan)
             var launcher = Launcher(plan: plan)
             launcher.stateDirFD = stateDirFD
             launcher.consoleFD = consoleFD

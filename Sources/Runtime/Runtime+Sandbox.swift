@@ -75,10 +75,17 @@ extension Runtime {
         do { try ContainerID.validate(id) } catch { throw fail("--name: \(error.message)") }
 
         let dir = try makeSandboxDir(id, base: options.tmpDir)
-        var mounted = false
         var watcherPid: Int32 = 0
+        // The root: overlay (lower = rootfs) when possible, else the rootfs itself read-only.
+        // Made on another thread while create sets up cgroups and state; create waits for it
+        // before the clone (beforeLaunch below).
+        let root = SandboxRoot(dir: dir, lower: lower, layered: !options.layers.isEmpty,
+                               overlayNeededFor: !options.layers.isEmpty ? "--image (stacking the image's layers)"
+                                   : options.exportChanges != nil ? "--export-changes" : nil, log: log)
+        var rootRemoved = false
         defer {
-            if Files.exists(dir) { removeSandboxDir(dir, mounted: mounted) }
+            root.wait()
+            if !rootRemoved && Files.exists(dir) { removeSandboxDir(dir, mounted: root.mounted) }
             // All gone: the watcher has nothing left to do, and goes before husk does. (If the
             // dir stayed, it stays too, and tries again once husk has exited.)
             if watcherPid > 0 && !Files.exists(dir) {
@@ -100,30 +107,8 @@ extension Runtime {
         }
         // Who owns this dir, for the watcher and --gc.
         do { try owner.save(dir: dir) } catch { throw fail("\(error)") }
-
-        // The root: overlay (lower = rootfs) when possible, else the rootfs itself read-only.
+        do { try root.start() } catch { throw fail("\(error)") }
         var result = SandboxResult()
-        let merged = dir + "/rootfs"
-        do throws(SysError) {
-            for sub in ["upper", "work", "rootfs"] { try retrying("mkdir", path: dir + "/" + sub) { mkdir(dir + "/" + sub, 0o755) } }
-        } catch {
-            throw fail("\(error)")
-        }
-        if lower.contains(",") || (options.layers.isEmpty && lower.contains(":")) {
-            result.overlay = false
-        } else if mountOverlay(lower: lower, dir: dir) {
-            mounted = true
-        } else {
-            let e = errno
-            result.overlay = false
-            log.warning("sandbox: overlayfs unavailable (\(errnoText(e))); the root is a read-only bind of \(lower) instead")
-        }
-        if !result.overlay {
-            if !options.layers.isEmpty { throw fail("--image needs overlayfs to stack the image's layers, which is unavailable here") }
-            if options.exportChanges != nil { throw fail("--export-changes needs overlayfs, which is unavailable here") }
-            if mount(lower, merged, nil, UInt(MS_BIND | MS_REC), nil) != 0 { throw fail("bind \(lower): \(errnoText(errno))") }
-            mounted = true
-        }
 
         // Caches: persistent dirs, created on first use.
         let cacheBase = options.cacheDir ?? SandboxOptions.defaultCacheBase
@@ -138,7 +123,9 @@ extension Runtime {
             throw fail("mount source \(source) does not exist")
         }
 
-        let spec = options.spec(rootReadOnly: options.readOnly || !result.overlay, cgroupNamespace: Cgroups.version == .v2,
+        // Written for an overlay; should the root be the fallback bind after all, beforeLaunch
+        // makes it read-only in the plan (the state dir's config.json then still says false).
+        let spec = options.spec(rootReadOnly: options.readOnly, cgroupNamespace: Cgroups.version == .v2,
                                 cacheHostPath: { cacheBase + "/" + $0 })
         if options.noStdin {
             let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
@@ -147,16 +134,27 @@ extension Runtime {
 
         var create = CreateOptions(bundle: dir)
         create.config = (spec, Array(JSON.serialize(spec).utf8))
+        create.beforeLaunch = { @Sendable (plan: inout LaunchPlan) throws(HuskError) in
+            root.wait()
+            if let failure = root.failure { throw HuskError(failure, exitCode: SandboxExit.failure) }
+            if !root.overlay { plan.readonlyRoot = true }
+        }
         // Once the command has ended, the root's unmount and removal (journal work on a disk)
         // overlap the accounting and the container's delete on another core. Not with
         // --export-changes, which reads the upper dir first.
         var removeAlongside: (@Sendable () -> Void)? = nil
         if options.exportChanges == nil {
-            let root = (dir: dir, mounted: mounted)
             removeAlongside = { @Sendable [self] in removeSandboxDir(root.dir, mounted: root.mounted) }
         }
-        try runSandboxed(id, create, options, &result, afterExit: removeAlongside)
-        if removeAlongside != nil { mounted = false }
+        do {
+            try runSandboxed(id, create, options, &result, afterExit: removeAlongside)
+        } catch {
+            // A root that could not be made is the sandbox's own failure, reported as such.
+            if let failure = root.wait().failure { throw fail(failure) }
+            throw error
+        }
+        rootRemoved = removeAlongside != nil
+        result.overlay = root.overlay
 
         if let file = options.exportChanges {
             do throws(SysError) {
@@ -165,7 +163,7 @@ extension Runtime {
                 defer { close(fd) }
                 let tar = TarWriter(fd: fd, path: path)
                 // The container is gone: unmount first so overlayfs has flushed everything into upper.
-                if mounted { umount2(merged, 0); mounted = false }
+                if root.mounted { umount2(root.merged, 0) }
                 try LayerDiff.export(upper: dir + "/upper", to: tar)
                 try tar.finish()
                 result.exportedChanges = path
@@ -331,15 +329,6 @@ extension Runtime {
         let pid = withHuskExecArrays(arguments) { argv, envp in husk_fork_watcher(me, dir, "/proc/self/exe", argv, envp) }
         guard pid > 0 else { throw HuskError(SysError("fork", path: dir, errno: -pid), stage: "sandbox watcher") }
         return pid
-    }
-
-    /// The sandbox's root: overlayfs over `lower` with upper/work dirs in `dir`. `volatile`
-    /// (Linux 5.10+) skips syncing the upper dir, which is thrown away anyway: the unmount
-    /// otherwise waits for writeback of everything the command wrote. Retried without it.
-    private func mountOverlay(lower: String, dir: String) -> Bool {
-        let options = "lowerdir=\(lower),upperdir=\(dir)/upper,workdir=\(dir)/work"
-        return mount("overlay", dir + "/rootfs", "overlay", 0, options + ",volatile") == 0
-            || mount("overlay", dir + "/rootfs", "overlay", 0, options) == 0
     }
 
     /// `<base>/<id>`, mode 0700; base is --tmp-dir, else /var/lib/husk/sandboxes, else $TMPDIR or /tmp.

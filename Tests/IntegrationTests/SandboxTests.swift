@@ -20,6 +20,12 @@ struct SandboxRunner {
         tmpDir = sb.dir + "/sandboxes"
     }
 
+    init(sb: Sandbox, rootfs: String, tmpDir: String) {
+        self.sb = sb
+        self.rootfs = rootfs
+        self.tmpDir = tmpDir
+    }
+
     /// `husk sandbox --name ID --tmp-dir … --rootfs … OPTIONS -- CMD…`.
     /// `alone`: no other sandbox of this runner is running, so nothing may be left afterwards.
     func run(_ options: [String], _ command: [String], stdin: String = "/dev/null", timeout: Double = 30,
@@ -113,6 +119,28 @@ struct SandboxTests {
         let ro = try await s.sh("touch /x", ["--read-only"])
         #expect(ro.status != 0, "--read-only root accepted a write: \(ro)")
         #expect(ro.stderr.contains("Read-only"), "\(ro)")
+    }
+
+    /// A rootfs overlayfs cannot name (a ':' in its path) falls back to a read-only bind of
+    /// it: the command runs, cannot write to the root, the report says "overlay": false, and
+    /// what needs an overlay (--export-changes) is refused as the sandbox's failure (125).
+    @Test func rootfsOverlayCannotNameIsBoundReadOnly() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let base = try SandboxRunner(sb)
+        let odd = sb.dir + "/odd:root"
+        #expect(rename(base.rootfs, odd) == 0, "rename: \(errno)")
+        defer { rename(odd, base.rootfs) }
+        let s = SandboxRunner(sb: sb, rootfs: odd, tmpDir: base.tmpDir)
+        let report = sb.dir + "/report.json"
+        let r = try await s.sh("test -e /bin/cat && ! touch /x 2>/dev/null && echo ran", ["--report", report])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout == "ran\n", "\(r)")
+        #expect(s.report(report)["overlay"] as? Bool == false, "\(s.report(report))")
+        #expect(!FileManager.default.fileExists(atPath: odd + "/x"))
+        let export = try await s.sh("true", ["--export-changes", sb.dir + "/changes.tar"])
+        #expect(export.status == 125, "\(export)")
+        #expect(export.stderr.contains("--export-changes needs overlayfs"), "\(export)")
     }
 
     @Test func exportsChangesAsALayer() async throws {
