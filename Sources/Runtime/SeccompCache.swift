@@ -13,6 +13,8 @@ import Sys
 /// user compiles every time.
 struct SeccompCache {
     let dir: String
+    /// Files kept: every husk build and boot makes new keys, so old ones would pile up.
+    var keep = 32
 
     func compile(_ profile: LinuxSeccomp) throws(SeccompError) -> CompiledSeccomp {
         guard usable, let key = key(profile) else { return try SeccompCompiler.compile(profile) }
@@ -23,9 +25,23 @@ struct SeccompCache {
         if compiled.skippedSyscalls.isEmpty && !compiled.needsNotify {
             var bytes = withUnsafeBytes(of: compiled.flags.littleEndian) { Array($0) }
             bytes += compiled.filter
-            try? Files.writeAtomically(path, bytes, mode: 0o600)
+            if (try? Files.writeAtomically(path, bytes, mode: 0o600)) != nil { prune(sparing: path) }
         }
         return compiled
+    }
+
+    /// Removes the least recently written cache files beyond `keep` (a miss is rare: the
+    /// listing costs nothing on the hot path).
+    private func prune(sparing path: String) {
+        var files: [(path: String, mtime: Int)] = []
+        for name in Files.listDirectory(dir) where name.hasPrefix(".seccomp-") && name.hasSuffix(".bpf") {
+            var st = stat()
+            if stat(dir + "/" + name, &st) == 0 { files.append((dir + "/" + name, st.st_mtim.tv_sec)) }
+        }
+        guard files.count > keep else { return }
+        for old in files.sorted(by: { $0.mtime < $1.mtime }).prefix(files.count - keep) where old.path != path {
+            unlink(old.path)
+        }
     }
 
     /// Root only, in a dir of root's that nobody else may write to: an unprivileged husk's

@@ -2,7 +2,8 @@ import Glibc
 
 /// One closure on its own thread, joined by `wait()`: blocking kernel work (unmounting,
 /// removing a tree) that can overlap the caller's own on another core. If no thread can be
-/// made, the closure runs at once on the caller's.
+/// made, the closure runs at once on the caller's. Join it before forking or cloning: husk's
+/// children start from a single-threaded parent (see DESIGN.md's clone/exec rule).
 public final class BackgroundJob: @unchecked Sendable {
     private var thread = pthread_t()
     private var running = false

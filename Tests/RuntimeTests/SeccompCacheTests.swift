@@ -37,6 +37,27 @@ struct SeccompCacheTests {
         #expect(try cache.compile(Self.profile()).filter == fresh.filter)
     }
 
+    /// Old keys (other builds, other boots) do not pile up: beyond `keep`, the oldest go.
+    @Test func oldFilesArePrunedOnAMiss() throws {
+        var template = Array("/tmp/husk-seccomp-cache-XXXXXX".utf8CString)
+        let dir = String(cString: try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }))
+        defer { _ = try? Files.removeTree(dir) }
+        for i in 0..<5 {
+            let old = dir + "/.seccomp-old\(i).bpf"
+            try Files.writeAtomically(old, [0, 0, 0, 0], mode: 0o600)
+            var times = [timespec(tv_sec: 1_000 + i, tv_nsec: 0), timespec(tv_sec: 1_000 + i, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, old, &times, 0) == 0)
+        }
+        try Files.writeAtomically(dir + "/unrelated", [1], mode: 0o600)
+        var cache = SeccompCache(dir: dir)
+        cache.keep = 3
+        _ = try cache.compile(Self.profile())
+        let left = Set(Files.listDirectory(dir))
+        #expect(left.count == 4, "\(left.sorted())")
+        #expect(left.contains("unrelated") && left.contains(".seccomp-old3.bpf") && left.contains(".seccomp-old4.bpf"), "the newest stay: \(left.sorted())")
+        #expect(left.contains { $0.count == ".seccomp-".count + 64 + ".bpf".count }, "the new file stays: \(left.sorted())")
+    }
+
     /// Every field is in the key: a profile that differs anywhere has its own file and filter.
     @Test func differentProfilesNeverShareAFile() throws {
         var template = Array("/tmp/husk-seccomp-cache-XXXXXX".utf8CString)
