@@ -73,6 +73,28 @@ static int open_in_root(const struct husk_plan *p, int rootfd, const char *path,
     char prefix[4096];
     size_t n = 0, len = hk_strlen(path);
     if (len >= sizeof(prefix)) { errno = ENAMETOOLONG; return -1; }
+
+    // Mostly only the last component is missing (a mount point in a fresh tmpfs): make it in
+    // its parent, resolved the same safe way. Anything else (more missing, a dangling
+    // symlink in the way) takes the walk below.
+    size_t cut = len;
+    while (cut > 0 && path[cut - 1] != '/') cut--;
+    if (cut > 1 && cut < len) {
+        memcpy(prefix, path, cut - 1);
+        prefix[cut - 1] = 0;
+        int dir = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+        if (dir >= 0) {
+            int r;
+            if (want_file) {
+                r = openat(dir, path + cut, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (r >= 0) close(r);
+            } else {
+                r = mkdirat(dir, path + cut, 0755);
+            }
+            close(dir);
+            if (r >= 0) return openat2_in_root(rootfd, path, O_PATH);
+        }
+    }
     int parent = openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
     if (parent < 0) return -1;
     while (n < len) {
