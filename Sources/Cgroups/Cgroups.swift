@@ -64,13 +64,17 @@ public enum Cgroups {
     /// nil or empty = `<containerID>`, relative (as runc does; no shared parent left behind).
     /// `procCgroup`: the /proc/self/cgroup text of the husk that created the container, so
     /// that later verbs run from another cgroup (conmon, another shell) find the same place.
-    public static func manager(cgroupsPath: String?, containerID: String, procCgroup: String? = nil) throws(CgroupError) -> any CgroupManager {
+    /// `omitting`: v1 controllers whose hierarchies the container stays out of (the manager of a
+    /// later verb may name them: their directories are simply absent); ignored on v2.
+    public static func manager(cgroupsPath: String?, containerID: String, procCgroup: String? = nil,
+                               omitting: Set<String> = []) throws(CgroupError) -> any CgroupManager {
         let inner = try CgroupPath.inner(cgroupsPath: cgroupsPath, containerID: containerID)
         switch version {
         case .v2:
             return try V2Manager(root: root, inner: inner, ownCgroup: try Proc.ownCgroupV2(procCgroup))
         case .v1:
-            return try V1Manager(inner: inner, hierarchies: try Proc.v1Hierarchies(procCgroup: procCgroup),
+            let hierarchies = try Proc.v1Hierarchies(procCgroup: procCgroup).filter { !$0.controllers.allSatisfy(omitting.contains) }
+            return try V1Manager(inner: inner, hierarchies: hierarchies,
                                  unified: Proc.unifiedHierarchy(procCgroup: procCgroup))
         }
     }

@@ -3,9 +3,9 @@ import OCI
 
 extension Runtime {
     /// The container's cgroup manager (nothing is touched until create/destroy).
-    func cgroups(id: String, cgroupsPath: String?, procCgroup: String? = nil) throws(HuskError) -> any CgroupManager {
+    func cgroups(id: String, cgroupsPath: String?, procCgroup: String? = nil, omitting: Set<String> = []) throws(HuskError) -> any CgroupManager {
         do {
-            return try Cgroups.manager(cgroupsPath: cgroupsPath, containerID: id, procCgroup: procCgroup)
+            return try Cgroups.manager(cgroupsPath: cgroupsPath, containerID: id, procCgroup: procCgroup, omitting: omitting)
         } catch {
             throw HuskError("config.json: linux.cgroupsPath: \(error)")
         }

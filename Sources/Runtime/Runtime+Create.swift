@@ -23,6 +23,8 @@ public struct CreateOptions: Sendable {
     /// Runs just before the clone, after the cgroups and the state dir exist (a sandbox waits
     /// here for its root, mounted meanwhile on another thread, and may adjust the plan).
     var beforeLaunch: (@Sendable (inout LaunchPlan) throws(HuskError) -> Void)?
+    /// cgroup v1 controllers the container stays out of (see Cgroups.manager).
+    var omitCgroupControllers: Set<String> = []
 
     public init(bundle: String) { self.bundle = bundle }
 }
@@ -48,7 +50,7 @@ extension Runtime {
         let rootless = Rootless.active
         if rootless { try Rootless.checkResources(spec.linux?.resources) }
         let manager: any CgroupManager = rootless ? NoCgroupManager()
-            : try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup)
+            : try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup, omitting: options.omitCgroupControllers)
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
         builder.seccompCacheDir = store.root
