@@ -17,6 +17,11 @@
 // - `podman import` writes containers/image's blob-info cache to /var/lib/containers/cache for root
 //   whatever the configuration says, so the import runs in a private mount namespace with a tmpfs
 //   over /var/lib;
+// - an OOM kill: conmon 2.1.6 sees it (through the container's memory cgroup) but creates
+//   its `oom` marker relative to its working directory, which is podman's (podman 4.3 does not
+//   chdir conmon), while podman 4.3 looks for `<bundle>/oom`; so OOMKilled is only reported when
+//   podman runs in the container's bundle dir (containers/conmon#504, fixed in conmon 2.1.13;
+//   podman 5.0 reads the marker from conmon's --persist-dir instead);
 // - podman does not pass --root to the runtime: husk keeps its state in /run/husk (runc in
 //   /run/runc), where `podman rm` deletes it; cleanup checks that no entry of this test is left.
 import Foundation
@@ -142,10 +147,11 @@ final class PodmanSandbox: @unchecked Sendable {
 
     // MARK: running podman
 
-    /// `podman args…` to completion.
+    /// `podman args…` to completion, run in `cwd` (default: the sandbox's io dir). conmon inherits
+    /// podman's working directory, and conmon 2.1.6 drops its `oom` marker there.
     @discardableResult
-    func podman(_ args: [String], timeout: Double = 30) async throws -> CommandResult {
-        let r = try await Child([Podman.binary!] + args, outputDir: ioDir, environment: environment, cwd: ioDir)
+    func podman(_ args: [String], cwd: String? = nil, timeout: Double = 30) async throws -> CommandResult {
+        let r = try await Child([Podman.binary!] + args, outputDir: ioDir, environment: environment, cwd: cwd ?? ioDir)
             .wait(timeout: timeout)
         noteContainers(in: r)
         return r
