@@ -14,13 +14,18 @@ SHELL        := /bin/bash
 SWIFT   ?= $(or $(shell command -v swift 2>/dev/null),$(wildcard /opt/swift/usr/bin/swift),swift)
 SCRATCH ?=
 SWIFTPM_FLAGS  := $(if $(SCRATCH),--scratch-path $(SCRATCH))
-# The release link packs the functions husk runs every day together (lld from the toolchain,
-# the list from `make symbol-order`): the kernel maps a static binary's text in 64-256 KiB
-# chunks per fault, so locality is RSS. A stale list costs locality only.
+# The release link packs the functions husk runs every day together: the kernel maps a static
+# binary's text 64 KiB at a time per fault (fault-around), so locality is RSS. Every function
+# gets its own section (SECTION_FLAGS), lld orders them by Sources/husk.order (written by
+# `make symbol-order`) and Sources/husk.ld gathers the few functions that have no symbol to
+# name. A stale list costs locality only.
 SYMBOL_ORDER   := $(CURDIR)/Sources/husk.order
+LINK_SCRIPT    := $(CURDIR)/Sources/husk.ld
+SECTION_FLAGS  := -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections
 ORDER_FLAGS    := -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld \
-                  -Xlinker --symbol-ordering-file=$(SYMBOL_ORDER) -Xlinker --no-warn-symbol-ordering
-RELEASE_FLAGS  := $(SWIFTPM_FLAGS) -c release -Xswiftc -static-executable $(ORDER_FLAGS)
+                  -Xlinker --symbol-ordering-file=$(SYMBOL_ORDER) -Xlinker --no-warn-symbol-ordering \
+                  -Xlinker --script=$(LINK_SCRIPT)
+RELEASE_FLAGS  := $(SWIFTPM_FLAGS) -c release -Xswiftc -static-executable $(SECTION_FLAGS) $(ORDER_FLAGS)
 DEBUG_FLAGS    := $(SWIFTPM_FLAGS) -c debug
 
 BIN     := bin
@@ -60,7 +65,7 @@ help:
 	@echo "make bench        husk vs crun vs runc (ITERATIONS=$(ITERATIONS))"
 	@echo "make conformance  OCI runtime-tools suite on $(HUSK), compared with Tests/conformance/expected.tsv"
 	@echo "make conformance-v2  the suite's cgroup programs on real cgroup v2 (natively or in ../shared/vm's guest)"
-	@echo "make symbol-order rewrite Sources/husk.order (hot functions for the release link; needs valgrind)"
+	@echo "make symbol-order rewrite Sources/husk.order (hot functions for the release link)"
 	@echo "make clean        remove build outputs"
 
 deps:
@@ -79,10 +84,16 @@ deps:
 	command -v "$(SWIFT)" >/dev/null || { echo "deps: error: no Swift toolchain ('$(SWIFT)'); install Swift 6 (swift.org) and put it on PATH, or pass SWIFT=/path/to/swift" >&2; exit 1; }
 
 build:
-	@# SwiftPM does not know the link reads $(SYMBOL_ORDER): a newer list forces a relink.
-	@bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/husk"; \
-	if [ -e "$$bin" ] && [ $(SYMBOL_ORDER) -nt "$$bin" ]; then rm -f "$$bin"; fi
+	@# SwiftPM does not know the link reads $(SYMBOL_ORDER) and $(LINK_SCRIPT): a newer one
+	@# forces a relink. Nor does swiftc recompile a module whose code is unchanged when only
+	@# SECTION_FLAGS changed (it skips objects whose IR hash matches): a stamp drops them.
+	@dir="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)"; \
+	if [ -e "$$dir/husk" ] && { [ $(SYMBOL_ORDER) -nt "$$dir/husk" ] || [ $(LINK_SCRIPT) -nt "$$dir/husk" ]; }; then rm -f "$$dir/husk"; fi; \
+	if [ -d "$$dir" ] && [ "$$(cat "$$dir/.section-flags" 2>/dev/null)" != "$(SECTION_FLAGS)" ]; then \
+	    find "$$dir" -name '*.swift.o' -delete; rm -f "$$dir/husk"; \
+	fi
 	$(SWIFT) build $(RELEASE_FLAGS)
+	@echo "$(SECTION_FLAGS)" >"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/.section-flags"
 	@mkdir -p $(BIN)
 	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/husk" $(HUSK)
 	@echo "built $(HUSK)"

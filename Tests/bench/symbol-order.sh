@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Writes Sources/husk.order: the functions husk runs on its everyday paths, in the order they
 # first run, for the linker (lld --symbol-ordering-file, see the Makefile). husk is one static
-# binary and the kernel maps its text in 64-256 KiB chunks on each fault, so code spread over
-# the binary makes every run map megabytes of it: packing the hot functions together cut the
-# peak RSS of `husk run` from 6.6 to 4.8 MiB. A stale list only costs locality, never
-# correctness: symbols it names that no longer exist are skipped.
+# binary and the kernel maps its text 64 KiB at a time on each fault (fault-around), so code
+# spread over the binary makes every run map megabytes of it: the release build gives every
+# function its own section and this list packs the hot ones together. `husk run`'s functions
+# come first (its peak RSS is the one we measure), then what the other verbs add. A stale list
+# only costs locality, never correctness: symbols it names that no longer exist are skipped.
 #
 # Usage (as root, after `make build`): Tests/bench/symbol-order.sh [bin/husk] [OUT]
-# Needs valgrind (callgrind lists every function a run executes) and busybox-static.
+# Needs a C compiler (cc, or the Swift toolchain's clang), nm (binutils) and busybox-static.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 husk=$(realpath "${1:-bin/husk}")
 out=${2:-Sources/husk.order}
-command -v valgrind >/dev/null || { echo "symbol-order: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+cc=${CC:-$(command -v cc || command -v clang || true)}
+[ -n "$cc" ] || { echo "symbol-order: needs a C compiler (cc or clang) for Tests/bench/fntrace.c" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/husk-order.XXXXXX)
 root=$work/state
@@ -23,32 +25,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# valgrind cannot read the DWARF 5 of Swift's debug info: profile a copy without it.
-strip --strip-debug -o "$work/husk" "$husk"
+# fntrace (next to this script) breaks on every function's entry once: it sees everything a
+# real run executes, in husk's forks too (the container's child, the supervisor).
+"$cc" -O2 -o "$work/fntrace" Tests/bench/fntrace.c
+nm --defined-only "$husk" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' >"$work/syms"
 rootfs-examples/busybox/build.sh "$work/true" '["true"]' >/dev/null
 rootfs-examples/busybox/build.sh "$work/sleep" '["sleep","60"]' >/dev/null
 n=10
-profile() {  # profile ARGS...: one husk command under callgrind (it may fail where valgrind lacks a syscall)
+profile() {  # profile ARGS...: the functions one husk command runs, into $work/hits.NN
     n=$((n + 1))
-    valgrind --tool=callgrind --demangle=no -q --callgrind-out-file="$work/cg.$(printf %02d $n)" \
-        "$work/husk" --root "$root" "$@" >/dev/null 2>&1 </dev/null || true
+    timeout 60 "$work/fntrace" "$work/syms" "$work/hits.$n" "$husk" --root "$root" "$@" >/dev/null 2>&1 </dev/null || true
 }
-# Start-up first (what every command runs), then `run`'s path, then the verbs engines call for
-# every container.
-profile --version
+# Commands that leave a supervisor behind (create, run -d) are traced in the background: the
+# supervisor lives as long as its container and is traced until a later `delete` ends it.
+tracers=()
+profile_bg() {  # profile_bg ID ARGS...: as profile, without waiting; returns once ID exists
+    local id=$1
+    shift
+    n=$((n + 1))
+    timeout 120 "$work/fntrace" "$work/syms" "$work/hits.$n" "$husk" --root "$root" "$@" >/dev/null 2>&1 </dev/null &
+    tracers+=($!)
+    for _ in $(seq 100); do "$husk" --root "$root" state "$id" >/dev/null 2>&1 && break; sleep 0.1; done
+    sleep 0.5
+}
+# `run` first (start-up included), then the verbs engines call for every container.
 profile run --bundle "$work/true" order-r
-# The container's own set-up is C in the child, which valgrind cannot follow through namespaces;
-# the verbs after create run on a container made without valgrind.
-"$husk" --root "$root" create --bundle "$work/sleep" order-c
+profile --version
+profile_bg order-c create --bundle "$work/sleep" order-c
 profile state order-c
 profile start order-c
-"$husk" --root "$root" start order-c 2>/dev/null || true
 profile exec order-c true
 profile kill order-c KILL
 sleep 0.2
 profile delete order-c
-profile create --bundle "$work/sleep" order-c
-"$husk" --root "$root" delete --force order-c >/dev/null 2>&1 || true
 "$husk" --root "$root" create --bundle "$work/sleep" order-c
 "$husk" --root "$root" start order-c
 profile list
@@ -58,34 +67,34 @@ profile pause order-c
 profile resume order-c
 profile update --pids-limit 100 order-c
 profile delete --force order-c
-profile run -d --bundle "$work/sleep" order-d
+profile_bg order-d run -d --bundle "$work/sleep" order-d
 profile delete --force order-d
+wait "${tracers[@]}" || true
 (cd "$work" && profile spec)
 
 python3 - "$work" "$out" <<'PY'
-import glob, re, sys
+import collections, glob, sys
 work, out = sys.argv[1], sys.argv[2]
+names = collections.defaultdict(list)  # address -> every symbol there (aliases)
+for line in open(work + "/syms"):
+    addr, name = line.split(None, 1)
+    names[int(addr, 16)].append(name.strip())
 # First, packed together: the supervisor's steady-state loop (Sources/CHusk/supervise_loop.c)
 # and the libc calls it makes. A supervisor lives as long as its container and drops every
 # other page before the loop, so its RSS is whatever these few KiB of code pull back in.
-# (valgrind cannot follow a supervisor, whose container set-up it cannot run.)
 supervisor = """husk_sup_loop husk_sup_read_signal husk_sup_release_startup_memory drop_clean_image_pages
     poll __poll read __libc_read write __libc_write waitpid __waitpid kill close __close
     fstat __fstat64 ftruncate ftruncate64 rename clock_gettime __clock_gettime __errno_location
     __memcpy_avx_unaligned_erms __memset_avx2_unaligned_erms __strlen_avx2 open __libc_open64
     madvise pread pread64 sysconf""".split()
-seen, names = set(supervisor), list(supervisor)
-for path in sorted(glob.glob(work + "/cg.*")):
-    for line in open(path, errors="replace"):
-        m = re.match(r"^c?fn=\(\d+\) (\S+)", line)
-        if not m:
-            continue
-        name = m.group(1).split("'")[0]  # callgrind marks recursion levels as NAME'2
-        if name.startswith("0x") or name in seen:
-            continue
-        seen.add(name)
-        names.append(name)
+seen, order = set(supervisor), list(supervisor)
+for path in sorted(glob.glob(work + "/hits.*")):
+    for line in open(path):
+        for name in names.get(int(line, 16), []):
+            if name not in seen:
+                seen.add(name)
+                order.append(name)
 with open(out, "w") as f:
-    f.write("\n".join(names) + "\n")
-print(f"symbol-order: {len(names)} functions -> {out}")
+    f.write("\n".join(order) + "\n")
+print(f"symbol-order: {len(order)} functions -> {out}")
 PY
