@@ -50,6 +50,7 @@ profile_bg() {  # profile_bg ID ARGS...: as profile, without waiting; returns on
 }
 # `run` first (start-up included), then the verbs engines call for every container.
 profile run --bundle "$work/true" order-r
+[ -s "$work/hits.$n" ] || { echo "symbol-order: tracing 'husk run' saw no function (not root? no ptrace?)" >&2; exit 1; }
 profile --version
 profile_bg order-c create --bundle "$work/sleep" order-c
 profile state order-c
