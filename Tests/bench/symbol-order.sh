@@ -8,19 +8,21 @@
 # only costs locality, never correctness: symbols it names that no longer exist are skipped.
 #
 # Usage (as root, after `make build`): Tests/bench/symbol-order.sh [bin/husk] [OUT]
-# Needs a C compiler (cc, or the Swift toolchain's clang), nm (binutils) and busybox-static.
+# Needs a C compiler (cc, or the Swift toolchain's clang), nm (binutils), valgrind and busybox-static.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 husk=$(realpath "${1:-bin/husk}")
 out=${2:-Sources/husk.order}
 cc=${CC:-$(command -v cc || command -v clang || true)}
 [ -n "$cc" ] || { echo "symbol-order: needs a C compiler (cc or clang) for Tests/bench/fntrace.c" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "symbol-order: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/husk-order.XXXXXX)
 root=$work/state
 cleanup() {
     "$husk" --root "$root" delete --force order-c >/dev/null 2>&1 || true
     "$husk" --root "$root" delete --force order-d >/dev/null 2>&1 || true
+    "$husk" --root "$root" delete --force order-v >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,6 +74,17 @@ profile_bg order-d run -d --bundle "$work/sleep" order-d
 profile delete --force order-d
 wait "${tracers[@]}" || true
 (cd "$work" && profile spec)
+# Data too: lld orders the data sections that hold the listed symbols (C's own with
+# -fdata-sections, the Swift runtime's tables, whole sections of the rest), so the data `run`
+# reads (valgrind's lackey lists every load and store; valgrind cannot read Swift's DWARF 5,
+# so it runs a copy without it) gathers in a few 64 KiB windows instead of lying among cold
+# tables. Only the addresses of the binary's own image are kept.
+strip --strip-debug -o "$work/husk-nodebug" "$husk"
+valgrind --tool=lackey --trace-mem=yes "$work/husk-nodebug" --root "$root" run --bundle "$work/true" order-v \
+    2>&1 >/dev/null </dev/null | awk '$1 == "L" || $1 == "S" || $1 == "M" { sub(/,.*/, "", $2); print $2 }' \
+    | awk '!seen[$0]++' >"$work/data-addrs" || true
+[ -s "$work/data-addrs" ] || { echo "symbol-order: valgrind saw no data access of husk run" >&2; exit 1; }
+nm -n --defined-only "$husk" | awk '$2 ~ /^[dDbBrRvV]$/ { print $1, $3 }' >"$work/data-syms"
 
 python3 - "$work" "$out" <<'PY'
 import collections, glob, sys
@@ -95,7 +108,19 @@ for path in sorted(glob.glob(work + "/hits.*")):
             if name not in seen:
                 seen.add(name)
                 order.append(name)
+# Then the data symbols, in the order `run` first touches them: each address to the symbol
+# that starts at or before it.
+import bisect
+data = [(int(a, 16), n.strip()) for a, n in (l.split(None, 1) for l in open(work + "/data-syms"))]
+starts = [a for a, _ in data]
+end = max((a for a, n in data if n == "_end"), default=starts[-1])  # past it: heap, stack
+for line in open(work + "/data-addrs"):
+    addr = int(line, 16)
+    i = bisect.bisect_right(starts, addr) - 1
+    if i >= 0 and addr < end and data[i][1] not in seen:
+        seen.add(data[i][1])
+        order.append(data[i][1])
 with open(out, "w") as f:
     f.write("\n".join(order) + "\n")
-print(f"symbol-order: {len(order)} functions -> {out}")
+print(f"symbol-order: {len(order)} functions and data symbols -> {out}")
 PY
