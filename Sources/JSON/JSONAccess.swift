@@ -58,36 +58,44 @@ extension JSONValue {
     /// A number value holding an integer exactly.
     public static func int(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
 
-    /// The number as an integer of type `T`, exactly or not at all.
+    /// The number as an integer of type `T` (at most 64 bits), exactly or not at all.
+    /// Inlinable so each caller narrows with its own specialisation (see JSONInteger).
+    @inlinable
     public func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
-        guard case .number(let literal) = self else { return nil }
-        return JSONInteger.parse(literal, as: T.self)
+        guard case .number(let literal) = self, let (negative, magnitude) = JSONInteger.signAndMagnitude(literal) else { return nil }
+        if !negative { return T(exactly: magnitude) }
+        if magnitude == 0 { return 0 }
+        // -(m-1)-1 reaches T.min, whose magnitude T cannot hold.
+        guard T.isSigned, let below = T(exactly: magnitude - 1) else { return nil }
+        return 0 - below - 1
     }
 }
 
-/// Exact conversion of a JSON number literal to a fixed-width integer.
+/// Exact conversion of a JSON number literal to an integer's sign and magnitude. Concrete
+/// code on purpose: the generic parser it replaces (over `some Collection<UInt8>`, called
+/// across modules, so never specialised) spent ~0.4 ms of every husk run in the Swift
+/// runtime's one-time witness-table and associated-type lookups.
+@usableFromInline
 enum JSONInteger {
-    static func parse<T: FixedWidthInteger>(_ literal: String, as: T.Type) -> T? {
-        var utf8 = literal.utf8[...]
-        let isNegative = utf8.first == UInt8(ascii: "-")
-        if isNegative { utf8 = utf8.dropFirst() }
-        if let plain = accumulate(utf8, isNegative: isNegative, as: T.self) { return plain }
-        return parseScientific(utf8, isNegative: isNegative, as: T.self)
+    /// nil if the literal is not integral ("1.5") or its magnitude exceeds 64 bits;
+    /// "1.5e1" and "1e3" are integers.
+    @usableFromInline
+    static func signAndMagnitude(_ literal: String) -> (negative: Bool, magnitude: UInt64)? {
+        var bytes = Array(literal.utf8)[...]
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { bytes = bytes.dropFirst() }
+        guard let magnitude = digitsValue(bytes) ?? scientific(bytes) else { return nil }
+        return (negative, magnitude)
     }
 
-    /// Plain digits only; nil on any other character or overflow.
-    private static func accumulate<T: FixedWidthInteger>(
-        _ digits: some Collection<UInt8>, isNegative: Bool, as: T.Type
-    ) -> T? {
+    /// Plain digits only; nil on any other character or beyond UInt64.
+    private static func digitsValue(_ digits: ArraySlice<UInt8>) -> UInt64? {
         guard !digits.isEmpty else { return nil }
-        var value: T = 0
+        var value: UInt64 = 0
         for byte in digits {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let digit = T(byte - UInt8(ascii: "0"))
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-            // Accumulate negatively for negative numbers so T.min is reachable.
-            let (next, overflow2) = isNegative
-                ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            let (next, overflow2) = shifted.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
             if overflow1 || overflow2 { return nil }
             value = next
         }
@@ -95,14 +103,14 @@ enum JSONInteger {
     }
 
     /// "1.5e1" or "1e3": integral only if the exponent shifts every nonzero fraction digit into place.
-    private static func parseScientific<T: FixedWidthInteger>(
-        _ utf8: Substring.UTF8View, isNegative: Bool, as: T.Type
-    ) -> T? {
+    private static func scientific(_ bytes: ArraySlice<UInt8>) -> UInt64? {
         var digits: [UInt8] = []
         var exponent = 0
-        var iterator = utf8.makeIterator()
+        var index = bytes.startIndex
         var inFraction = false
-        while let byte = iterator.next() {
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            index += 1
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 digits.append(byte)
@@ -110,16 +118,16 @@ enum JSONInteger {
             case UInt8(ascii: "."):
                 inFraction = true
             case UInt8(ascii: "e"), UInt8(ascii: "E"):
-                var rest: [UInt8] = []
-                while let next = iterator.next() { rest.append(next) }
+                var rest = bytes[index...]
+                index = bytes.endIndex
                 var sign = 1
-                if rest.first == UInt8(ascii: "+") { rest.removeFirst() }
-                else if rest.first == UInt8(ascii: "-") { sign = -1; rest.removeFirst() }
+                if rest.first == UInt8(ascii: "+") { rest = rest.dropFirst() }
+                else if rest.first == UInt8(ascii: "-") { sign = -1; rest = rest.dropFirst() }
                 // A huge exponent can only yield zero, a fraction or an overflow; cap it to keep work bounded.
-                guard let written = accumulate(rest, isNegative: false, as: Int.self), written < 10_000 else {
+                guard let written = digitsValue(rest), written < 10_000 else {
                     return digits.allSatisfy({ $0 == UInt8(ascii: "0") }) ? 0 : nil
                 }
-                exponent += sign * written
+                exponent += sign * Int(written)
             default:
                 return nil
             }
@@ -136,7 +144,7 @@ enum JSONInteger {
             digits.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: exponent))
         }
         if digits.isEmpty { return 0 }
-        return accumulate(digits, isNegative: isNegative, as: T.self)
+        return digitsValue(digits[...])
     }
 }
 

@@ -24,6 +24,11 @@ import JSON
         #expect(JSONValue.number("-0").uint64 == 0)
         #expect(JSONValue.number("18446744073709551616").uint64 == nil)
         #expect(JSONValue.number("-9223372036854775809").int64 == nil)
+        #expect(JSONValue.number("-9223372036854775808").int64 == Int64.min)
+        #expect(JSONValue.number("18446744073709551615").uint64 == UInt64.max)
+        #expect(JSONValue.number("-2147483649").int32 == nil)
+        #expect(JSONValue.number("-7").integer(Int16.self) == -7)
+        #expect(JSONValue.number("-1.5e1").int32 == -15)
         #expect(JSONValue.string("1").int64 == nil)
     }
 
