@@ -76,7 +76,7 @@ struct SeccompCache {
         h.add(profile.listenerPath ?? "-")
         h.add(profile.listenerMetadata ?? "-")
         for rule in profile.syscalls {
-            h.add(rule.names.joined(separator: ","))
+            h.add(rule.names)
             h.add(rule.action)
             h.add(rule.errnoRet.map { String($0) } ?? "-")
             for a in rule.args { h.add("\(a.index) \(a.value) \(a.valueTwo) \(a.op)") }
@@ -89,19 +89,32 @@ struct SeccompCache {
 /// SHA-256 of a sequence of fields (each ended by a 0 byte). A cryptographic hash, since
 /// whoever writes a config chooses the profile's text: with a weak hash they could craft a
 /// profile whose key is another container's and have that container load their filter.
+/// The fields are gathered first and hashed in one pass (a hash update per field cost more
+/// than the hashing).
 private struct FieldHash {
-    private var context = cimg_sha256()
+    private var bytes: [UInt8] = []
 
-    init() { cimg_sha256_init(&context) }
+    init() { bytes.reserveCapacity(8192) }
 
     mutating func add(_ text: String) {
-        var bytes = Array(text.utf8)
+        bytes.append(contentsOf: text.utf8)
         bytes.append(0)
-        cimg_sha256_update(&context, bytes, bytes.count)
+    }
+
+    /// A list as one field, its items joined by ",".
+    mutating func add(_ items: [String]) {
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: item.utf8)
+        }
+        bytes.append(0)
     }
 
     var hex: String {
         mutating get {
+            var context = cimg_sha256()
+            cimg_sha256_init(&context)
+            cimg_sha256_update(&context, bytes, bytes.count)
             var digest = [UInt8](repeating: 0, count: 32)
             cimg_sha256_final(&context, &digest)
             let digits = Array("0123456789abcdef".utf8)

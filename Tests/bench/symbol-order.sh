@@ -72,6 +72,9 @@ profile update --pids-limit 100 order-c
 profile delete --force order-c
 profile_bg order-d run -d --bundle "$work/sleep" order-d
 profile delete --force order-d
+# A CI job's throw-away container, after the everyday verbs: its own code then sits together too
+# (fewer page faults on each sandbox's start).
+profile sandbox --rootfs "$work/true/rootfs" --tmp-dir "$work/sbx" -- /bin/true
 wait "${tracers[@]}" || true
 (cd "$work" && profile spec)
 # Data too: lld orders the data sections that hold the listed symbols (C's own with
