@@ -16,8 +16,9 @@ public enum Processes {
     /// Fields after the ")" that closes the command name (which may hold spaces).
     private static func statFields(_ pid: Int32) -> [Substring]? {
         guard pid > 0, let text = try? Files.readString("/proc/\(pid)/stat"),
-              let close = text.lastIndex(of: ")") else { return nil }
-        return text[text.index(after: close)...].split(separator: " ")
+              let close = text.utf8.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // Bytes, not Characters: this runs several times on every container's way.
+        return text.utf8[text.utf8.index(after: close)...].split(separator: UInt8(ascii: " ")).map { Substring($0) }
     }
 
     /// True when `pid` still runs the process that started at `startTime` (and is no zombie).
