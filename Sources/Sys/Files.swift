@@ -73,6 +73,9 @@ public enum Files {
 
     /// Removes a directory tree without following symlinks (state dirs hold only plain files).
     public static func removeTree(_ path: String) throws(SysError) {
+        // Most directories met here are empty (mount points, overlay work dirs): one rmdir,
+        // no listing. ENOTEMPTY (or EBUSY, a mount point) goes on to the listing below.
+        if rmdir(path) == 0 || errno == ENOENT { return }
         guard let dir = opendir(path) else {
             if errno == ENOENT { return }
             if errno == ENOTDIR { try retrying("unlink", path: path) { unlink(path) }; return }
