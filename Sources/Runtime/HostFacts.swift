@@ -1,4 +1,4 @@
-import CHusk
+import Cgroups
 import Sys
 
 /// The host's cgroup layout, read from /proc/self/cgroup once per command.
@@ -11,10 +11,8 @@ public struct HostCgroups: Sendable {
     public var unified: Bool
     public var hierarchies: [Hierarchy]
 
-    static let cgroup2Magic: Int = 0x6367_7270
-
     /// /sys/fs/cgroup is a cgroup2 mount.
-    static var unifiedHost: Bool { husk_statfs_type("/sys/fs/cgroup") == cgroup2Magic }
+    static var unifiedHost: Bool { Cgroups.version == .v2 }
 
     public static var current: HostCgroups {
         if unifiedHost { return HostCgroups(unified: true, hierarchies: []) }

@@ -25,6 +25,21 @@ struct CLITests {
         }
     }
 
+    /// The verb table names each verb apart from its Command (so unused commands are never
+    /// built): every verb the usage lists must reach the command of that name.
+    @Test func everyListedVerbReachesItsCommand() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let usage = try await sb.huskBare(["--help"]).stdout
+        let listed = usage.components(separatedBy: "Commands:\n").last?.components(separatedBy: "\n\n").first ?? ""
+        let verbs = listed.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(verbs.count >= 20, "\(usage)")
+        for verb in verbs {
+            let r = try await sb.huskBare([verb, "--help"])
+            #expect(r.status == 0 && r.stdout.hasPrefix("Usage: husk \(verb) "), "\(verb): \(r)")
+        }
+    }
+
     @Test func unknownVerbFails() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
