@@ -76,6 +76,7 @@ extension Runtime {
 
         let dir = try makeSandboxDir(id, base: options.tmpDir)
         var watcherPid: Int32 = 0
+        var watcherRegion = husk_watcher_region()
         // The root: overlay (lower = rootfs) when possible, else the rootfs itself read-only.
         // Made on another thread while create sets up cgroups and state; create waits for it
         // before the clone (beforeLaunch below).
@@ -92,16 +93,17 @@ extension Runtime {
                 Glibc.kill(watcherPid, SIGKILL)
                 var raw: Int32 = 0
                 while waitpid(watcherPid, &raw, 0) < 0 && errno == EINTR {}
+                husk_watcher_region_free(&watcherRegion)
             }
         }
-        // The watcher outlives a SIGKILL of this process and then removes everything: a fork
+        // The watcher outlives a SIGKILL of this process and then removes everything: a clone
         // that runs no Swift and sleeps on a pidfd of this husk; only if husk dies first does
         // it exec `husk … sandbox-cleanup DIR`. It exists before anything else of the sandbox.
         var owner = SandboxOwner(id: id, stateRoot: Files.absolute(store.root), pid: getpid(),
                                  startTime: Processes.startTime(of: getpid()) ?? 0, bootID: SandboxOwner.currentBootID(),
                                  creatorCgroup: Cgroups.ownCgroupText())
         if let watcher = options.watcher {
-            watcherPid = try forkWatcher(dir: dir, arguments: watcher + [dir])
+            (watcherPid, watcherRegion) = try forkWatcher(dir: dir, arguments: watcher + [dir])
             owner.watcherPid = watcherPid
             owner.watcherStartTime = Processes.startTime(of: watcherPid)
         }
@@ -134,9 +136,7 @@ extension Runtime {
 
         var create = CreateOptions(bundle: dir)
         create.config = (spec, Array(JSON.serialize(spec).utf8))
-        // A sandbox takes no CPU pinning (and is never updated): on v1 its cpuset cgroup, a
-        // copy of husk's own, would only cost ~0.3 ms of mkdir, copies, join and rmdir.
-        create.omitCgroupControllers = ["cpuset"]
+        create.omitCgroupControllers = options.omittedCgroupControllers
         create.beforeLaunch = { @Sendable (plan: inout LaunchPlan) throws(HuskError) in
             root.wait()
             if let failure = root.failure { throw HuskError(failure, exitCode: SandboxExit.failure) }
@@ -323,15 +323,17 @@ extension Runtime {
         }
     }
 
-    /// Forks the watcher (husk_fork_watcher): it holds a pidfd of this process and execs
-    /// `/proc/self/exe ARGUMENTS` only if this process dies while `dir` still exists.
-    private func forkWatcher(dir: String, arguments: [String]) throws(HuskError) -> Int32 {
+    /// Starts the watcher (husk_fork_watcher): it holds a pidfd of this process and execs
+    /// `/proc/self/exe ARGUMENTS` only if this process dies while `dir` still exists. Its
+    /// region (stack and arguments) must stay mapped until it has been reaped.
+    private func forkWatcher(dir: String, arguments: [String]) throws(HuskError) -> (pid: Int32, region: husk_watcher_region) {
         let me = husk_pidfd_open(getpid())
         guard me >= 0 else { throw HuskError(SysError("pidfd_open (own pid)"), stage: "sandbox watcher") }
         defer { close(me) }
-        let pid = withHuskExecArrays(arguments) { argv, envp in husk_fork_watcher(me, dir, "/proc/self/exe", argv, envp) }
-        guard pid > 0 else { throw HuskError(SysError("fork", path: dir, errno: -pid), stage: "sandbox watcher") }
-        return pid
+        var region = husk_watcher_region()
+        let pid = withHuskExecArrays(arguments) { argv, envp in husk_fork_watcher(me, dir, "/proc/self/exe", argv, envp, &region) }
+        guard pid > 0 else { throw HuskError(SysError("clone", path: dir, errno: -pid), stage: "sandbox watcher") }
+        return (pid, region)
     }
 
     /// `<base>/<id>`, mode 0700; base is --tmp-dir, else /var/lib/husk/sandboxes, else $TMPDIR or /tmp.

@@ -2,7 +2,7 @@ import CHusk
 import Glibc
 import Sys
 
-/// Cleaning up after a sandbox whose husk is gone: by its watcher (forked by `husk sandbox`,
+/// Cleaning up after a sandbox whose husk is gone: by its watcher (cloned by `husk sandbox`,
 /// it outlives a SIGKILL of that husk, wakes on a pidfd and execs `husk sandbox-cleanup DIR`)
 /// and by `husk sandbox --gc` (after a crash of the host or of both processes).
 ///

@@ -15,7 +15,7 @@ capabilities, the default seccomp profile and no_new_privs; stdin, stdout and st
 The root is --rootfs DIR, or --image REF from husk's image store (--storage; 'husk image
 import'): its layers are the overlay's lower layers, its Env, WorkingDir and User the defaults.
 
-Nothing is left behind, even when husk is killed: a watcher process (a fork of husk in its own
+Nothing is left behind, even when husk is killed: a watcher process (a clone of husk sharing its memory, in its own
 session, running no Swift) holds a pidfd of this husk and, if it dies before cleaning up
 (SIGKILL, a crash), execs 'husk sandbox-cleanup', which kills the sandbox's cgroup and removes
 its state, cgroups, mounts and dir. SIGINT/SIGTERM/SIGHUP

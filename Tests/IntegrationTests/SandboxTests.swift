@@ -143,24 +143,39 @@ struct SandboxTests {
         #expect(export.stderr.contains("--export-changes needs overlayfs"), "\(export)")
     }
 
-    /// On cgroup v1 the sandbox has its own cgroup in every controller hierarchy but cpuset (it
-    /// takes no pinning; the copy of husk's cpuset cost ~0.3 ms a start): the command's
-    /// /proc/self/cgroup shows the sandbox's name on the pids and memory lines, not on cpuset's.
-    @Test(.enabled(if: access("/sys/fs/cgroup/cpuset/cpuset.cpus", F_OK) == 0 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0,
-                   "needs a cgroup v1 cpuset hierarchy"))
-    func v1SandboxSkipsOnlyTheCpusetHierarchy() async throws {
+    /// On cgroup v1 the sandbox has its own cgroup only in the hierarchies it uses (each costs
+    /// ~0.3 ms a run): memory, pids, blkio, devices and cpuacct, and cpu only with --cpus. Not
+    /// cpuset (no pinning) nor freezer (its pid namespace ends with init): the command's
+    /// /proc/self/cgroup shows the sandbox's name on exactly those lines.
+    @Test(.enabled(if: access("/sys/fs/cgroup/cpuset/cpuset.cpus", F_OK) == 0 && access("/sys/fs/cgroup/freezer/tasks", F_OK) == 0
+                       && access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0,
+                   "needs cgroup v1 cpuset and freezer hierarchies"))
+    func v1SandboxJoinsOnlyTheHierarchiesItUses() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }
         let s = try SandboxRunner(sb)
-        let id = sb.newID("cpuset")
-        let r = try await sb.husk(["sandbox", "--name", id, "--tmp-dir", s.tmpDir, "--rootfs", s.rootfs, "--", "cat", "/proc/self/cgroup"])
-        s.expectNothingLeft()
-        #expect(r.status == 0, "\(r)")
-        let lines = r.stdout.split(separator: "\n").map(String.init)
-        let line = { (controller: String) in lines.first { $0.split(separator: ":").dropFirst().first?.split(separator: ",").contains(Substring(controller)) == true } ?? "" }
-        #expect(line("pids").hasSuffix("/" + id), "\(lines)")
-        #expect(line("memory").hasSuffix("/" + id), "\(lines)")
-        #expect(!line("cpuset").isEmpty && !line("cpuset").hasSuffix("/" + id), "\(lines)")
+        for cpus in [false, true] {
+            let id = sb.newID("hierarchies")
+            let r = try await sb.husk(["sandbox", "--name", id, "--tmp-dir", s.tmpDir, "--rootfs", s.rootfs]
+                                      + (cpus ? ["--cpus", "1"] : []) + ["--", "cat", "/proc/self/cgroup"])
+            s.expectNothingLeft()
+            #expect(r.status == 0, "\(r)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            let joined = { (controller: String) -> Bool? in
+                guard let line = lines.first(where: { $0.split(separator: ":").dropFirst().first?.split(separator: ",").contains(Substring(controller)) == true })
+                else { return nil }
+                return line.hasSuffix("/" + id)
+            }
+            for controller in ["pids", "memory", "blkio", "devices", "cpuacct"] {
+                #expect(joined(controller) == true, "\(controller): \(lines)")
+            }
+            for controller in ["cpuset", "freezer"] {
+                #expect(joined(controller) == false, "\(controller): \(lines)")
+            }
+            // cpu: its own hierarchy here, joined only to be limited; mounted with cpuacct, always.
+            let cpuWithCpuacct = lines.contains { $0.split(separator: ":").dropFirst().first?.split(separator: ",").sorted() == ["cpu", "cpuacct"] }
+            #expect(joined("cpu") == (cpus || cpuWithCpuacct), "cpu (--cpus: \(cpus)): \(lines)")
+        }
     }
 
     @Test func exportsChangesAsALayer() async throws {

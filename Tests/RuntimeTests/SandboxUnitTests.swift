@@ -224,6 +224,15 @@ private func run(_ argv: [String]) throws -> String {
         #expect(r?["devices"]?.array?.count == 1)
     }
 
+    @Test func cgroupControllersLeftOutAreTheUnusedOnes() {
+        var o = SandboxOptions(command: ["true"], rootfs: "/")
+        // Kept for the report and the device allow-list, whatever the limits.
+        for used in ["memory", "pids", "cpuacct", "blkio", "devices"] { #expect(!o.omittedCgroupControllers.contains(used)) }
+        for unused in ["cpuset", "freezer", "hugetlb", "cpu"] { #expect(o.omittedCgroupControllers.contains(unused)) }
+        o.cpus = 0.5
+        #expect(!o.omittedCgroupControllers.contains("cpu"))
+    }
+
     @Test func mountsEnvUserAndWorkdir() {
         let s = spec {
             $0.mounts = [.bind(source: "/src", destination: "/work", readOnly: false),
