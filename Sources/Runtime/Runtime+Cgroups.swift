@@ -18,18 +18,11 @@ extension Runtime {
         return try cgroups(id: record.id, cgroupsPath: record.cgroupsPath, procCgroup: record.creatorCgroup)
     }
 
-    /// Creates the cgroup with the config's limits and wires it into the launch plan:
+    /// Waits for the cgroup (see CgroupSetup) and wires it into the launch plan:
     /// CLONE_INTO_CGROUP on v2 (no moment outside the cgroup), the join files otherwise.
-    func placeInCgroup(_ manager: any CgroupManager, _ linux: Linux, _ plan: inout LaunchPlan) throws(HuskError) {
-        let devices = linux.devices.compactMap { d -> (type: String, major: Int64, minor: Int64)? in
-            guard let major = d.major, let minor = d.minor, d.type == "c" || d.type == "b" || d.type == "u" else { return nil }
-            return (d.type == "u" ? "c" : d.type, major, minor)
-        }
-        do {
-            try manager.create(resources: Cgroups.resources(linux.resources, allowingDevices: devices))
-        } catch {
-            throw HuskError(error.description)
-        }
+    func placeInCgroup(_ setup: CgroupSetup, _ plan: inout LaunchPlan) throws(HuskError) {
+        try setup.finish()
+        let manager = setup.manager
         plan.cgroupJoinFiles = manager.joinFiles
         let cgroupNS = UInt64(HuskNamespace.cgroup.flag)
         if !plan.newUserNamespace, let fd = manager.openLeafForClone() {

@@ -51,6 +51,18 @@ extension Runtime {
         if rootless { try Rootless.checkResources(spec.linux?.resources) }
         let manager: any CgroupManager = rootless ? NoCgroupManager()
             : try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup, omitting: options.omitCgroupControllers)
+        // The ID is ours from here (the claim fails if it is taken): what follows may make and,
+        // on failure, remove this container's cgroup and state dir without touching another's.
+        let dir = try store.claim(id)
+        // The cgroup is made on another thread from here until placeInCgroup.
+        let cgroupSetup = CgroupSetup(manager, spec.linux ?? Linux())
+        var created = false
+        defer {
+            if !created {
+                cgroupSetup.abandon()
+                try? store.remove(id)
+            }
+        }
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
         builder.seccompCacheDir = store.root
@@ -68,12 +80,10 @@ extension Runtime {
             throw HuskError("config.json: process.terminal is true but no --console-socket was given (set terminal to false, or pass --console-socket)")
         }
 
-        let dir = try store.claim(id)
         var consoleFD: Int32 = -1
         var stateDirFD: Int32 = -1
         var nsServerFD: Int32 = -1
         var idmapFDs: [Int32] = []
-        var cgroup: (any CgroupManager)? = nil
         defer {
             idmapFDs.forEach { close($0) }
             if consoleFD >= 0 { close(consoleFD) }
@@ -82,9 +92,8 @@ extension Runtime {
             if plan.cgroupFD >= 0 { close(plan.cgroupFD) }
         }
         do throws(HuskError) {
-            cgroup = manager
             idmapFDs = try IDMappedMounts.prepare(&plan)
-            try placeInCgroup(manager, spec.linux ?? Linux(), &plan)
+            try placeInCgroup(cgroupSetup, &plan)
             try prepareStateDir(dir, plan: plan, config: configBytes)
             stateDirFD = husk_open_path_dir(dir)
             if stateDirFD < 0 { throw HuskError(SysError("open", path: dir), stage: "state dir") }
@@ -151,11 +160,10 @@ extension Runtime {
             log.debug("created container \(id) with init pid \(launched.pid)")
             var result = launched
             result.relay = relay
+            created = true
             return result
         } catch {
             relay?.close()
-            try? cgroup?.destroy(killFirst: true)
-            try? store.remove(id)
             throw error
         }
     }
