@@ -177,3 +177,12 @@ int husk_fetch_ns_fds(int dirfd, const char *name, int *fds, int32_t *types, int
     memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)count);
     return count;
 }
+
+int husk_x32_syscalls(void) {
+#if defined(__x86_64__)
+    // An x32 getpid: the kernel answers it only when built with CONFIG_X86_X32_ABI.
+    return syscall(0x40000000 | SYS_getpid) == getpid();
+#else
+    return 0;
+#endif
+}

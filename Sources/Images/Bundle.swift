@@ -114,7 +114,8 @@ extension Snapshots {
         } else if !c.user.isEmpty {
             identity = try r.resolveUser(c.user, dir + "/rootfs", "image \(image.ref.name): config.User")
         }
-        guard case .object(var spec) = DefaultSpec.make(rootless: false, args: argv, terminal: r.terminal) else { return }
+        guard case .object(var spec) = DefaultSpec.make(rootless: false, args: argv, terminal: r.terminal,
+                                                        seccompX32: Kernel.runsX32Syscalls) else { return }
         if case .object(var process)? = spec["process"] {
             process["env"] = .array(environment.map { .string($0) })
             process["cwd"] = .string(r.cwd ?? (c.workingDir.isEmpty ? "/" : c.workingDir))

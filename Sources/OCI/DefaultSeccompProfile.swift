@@ -18,12 +18,14 @@ import JSON
 public enum DefaultSeccompProfile {
     public static let enosys: UInt32 = 38
 
-    /// The profile for a process whose bounding set is `capabilities` (CAP_* names).
-    public static func make(capabilities: [String]) -> LinuxSeccomp {
+    /// The profile for a process whose bounding set is `capabilities` (CAP_* names). `x32`:
+    /// list SCMP_ARCH_X32 (x86-64); false for a config made for a host whose kernel does not
+    /// run x32 system calls (an x32 call is then a bad-architecture kill, not ENOSYS).
+    public static func make(capabilities: [String], x32: Bool = true) -> LinuxSeccomp {
         let caps = Set(capabilities)
         var profile = LinuxSeccomp(defaultAction: "SCMP_ACT_ERRNO")
         profile.defaultErrnoRet = enosys
-        profile.architectures = nativeArchitectures
+        profile.architectures = x32 ? nativeArchitectures : nativeArchitectures.filter { $0 != "SCMP_ARCH_X32" }
         var rules = [LinuxSyscall(names: allowed + archAllowed, action: "SCMP_ACT_ALLOW")]
         // AF_VSOCK (40) reaches the hypervisor's services: not for containers.
         rules.append(LinuxSyscall(names: ["socket"], action: "SCMP_ACT_ALLOW",

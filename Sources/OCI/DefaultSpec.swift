@@ -6,10 +6,11 @@ public enum DefaultSpec {
     /// to `uid`/`gid`, no network namespace, /sys bind-mounted, no uid=/gid= mount options, no resources.
     /// `cgroupNamespace` adds a cgroup namespace, as runc does on cgroup v2 hosts.
     /// `seccomp` adds `linux.seccomp`: the default profile for these capabilities (the one
-    /// place where husk's output differs from runc's, which writes no profile).
+    /// place where husk's output differs from runc's, which writes no profile); `seccompX32`
+    /// as DefaultSeccompProfile.make's `x32` (a config made to run on this host only).
     public static func make(
         rootless: Bool, args: [String] = ["sh"], terminal: Bool = true,
-        uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = false, seccomp: Bool = true
+        uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = false, seccomp: Bool = true, seccompX32: Bool = true
     ) -> JSONValue {
         let capabilityNames = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
         let capabilities = Encode.strings(capabilityNames)
@@ -36,7 +37,7 @@ public enum DefaultSpec {
         linux["namespaces"] = .array(namespaces.map { ["type": .string($0.rawValue)] })
         linux["maskedPaths"] = Encode.strings(maskedPaths)
         linux["readonlyPaths"] = Encode.strings(readonlyPaths)
-        if seccomp { linux["seccomp"] = DefaultSeccompProfile.make(capabilities: capabilityNames).json }
+        if seccomp { linux["seccomp"] = DefaultSeccompProfile.make(capabilities: capabilityNames, x32: seccompX32).json }
         return [
             "ociVersion": .string(OCIVersion.current),
             "process": process,

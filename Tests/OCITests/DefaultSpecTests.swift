@@ -199,6 +199,21 @@ let runcSpecOutput = """
         #expect(spec.linux?.seccomp?.defaultErrnoRet == 38)
     }
 
+    /// `husk spec` lists every native ABI (the config may run elsewhere); a config made for
+    /// this host leaves x32 out when its kernel does not run x32 calls (a third of the filter).
+    @Test func x32IsLeftOutOnlyWhenAsked() throws {
+        let all = DefaultSeccompProfile.make(capabilities: [])
+        let noX32 = DefaultSeccompProfile.make(capabilities: [], x32: false)
+        #if arch(x86_64)
+        #expect(all.architectures == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
+        #expect(noX32.architectures == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"])
+        #endif
+        #expect(noX32.syscalls == all.syscalls)
+        let spec = try Spec(json: DefaultSpec.make(rootless: false, seccompX32: false))
+        #expect(spec.linux?.seccomp?.architectures.contains("SCMP_ARCH_X32") == false)
+        #expect(try Spec(json: DefaultSpec.make(rootless: false)).linux?.seccomp?.architectures == all.architectures)
+    }
+
     @Test func defaultProfileDependsOnCapabilities() {
         let plain = DefaultSeccompProfile.make(capabilities: [])
         let admin = DefaultSeccompProfile.make(capabilities: ["CAP_SYS_ADMIN"])

@@ -224,6 +224,13 @@ private func run(_ argv: [String]) throws -> String {
         #expect(r?["devices"]?.array?.count == 1)
     }
 
+    /// The sandbox's filter lists x32 only where the kernel runs x32 system calls.
+    @Test func seccompListsX32OnlyWhereTheKernelRunsIt() {
+        let archs = spec { _ in }.object?["linux"]?.object?["seccomp"]?.object?["architectures"]?.array?.compactMap(\.string) ?? []
+        #expect(!archs.isEmpty)
+        #expect(archs.contains("SCMP_ARCH_X32") == (Kernel.runsX32Syscalls && archs.contains("SCMP_ARCH_X86_64")))
+    }
+
     @Test func cgroupControllersLeftOutAreTheUnusedOnes() {
         var o = SandboxOptions(command: ["true"], rootfs: "/")
         // Kept for the report and the device allow-list, whatever the limits.

@@ -64,4 +64,7 @@ int husk_idmapped_tree(const char *source, int recursive_tree, int recursive_att
 // statfs(2) f_type, or -errno.
 long husk_statfs_type(const char *path);
 
+// 1 if this x86-64 kernel runs x32 system calls (CONFIG_X86_X32_ABI), else 0.
+int husk_x32_syscalls(void);
+
 #endif

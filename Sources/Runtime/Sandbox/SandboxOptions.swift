@@ -2,6 +2,7 @@ import Glibc
 import Cgroups
 import JSON
 import OCI
+import Sys
 
 /// What `husk sandbox` runs, and how: everything the command line says, already parsed.
 /// `spec()` turns it into the config.json of a throw-away bundle (policy only, no syscalls:
@@ -142,7 +143,8 @@ public struct SandboxOptions: Sendable {
     /// bundle, the options' mounts, limits and process. `cacheHostPath` maps a cache name to its dir.
     public func spec(rootReadOnly: Bool, cgroupNamespace: Bool, cacheHostPath: (String) -> String) -> JSONValue {
         guard case var .object(doc) = DefaultSpec.make(rootless: false, args: command, terminal: false,
-                                                       cgroupNamespace: cgroupNamespace, seccomp: true) else { return .null }
+                                                       cgroupNamespace: cgroupNamespace, seccomp: true,
+                                                       seccompX32: Kernel.runsX32Syscalls) else { return .null }
         doc["root"] = ["path": "rootfs", "readonly": .bool(rootReadOnly)]
         doc["hostname"] = "sandbox"
         if var process = doc["process"]?.object {
