@@ -136,8 +136,15 @@ enum Proc {
         let mounts = try hostCgroupMounts()
         let cgroup: String
         if let procCgroup { cgroup = procCgroup } else { cgroup = try FS.read("/proc/self/cgroup") }
-        return v1Hierarchies(mounts: mounts, procCgroup: cgroup)
+        if let last = hierarchiesFound.withLock({ $0 }), last.procCgroup == cgroup { return last.hierarchies }
+        let found = v1Hierarchies(mounts: mounts, procCgroup: cgroup)
+        hierarchiesFound.withLock { $0 = (cgroup, found) }
+        return found
     }
+
+    /// The last answer of v1Hierarchies(procCgroup:): a sandbox asks three times (create, its
+    /// accounting, delete) with the same /proc/self/cgroup text.
+    private static let hierarchiesFound = Mutex<(procCgroup: String, hierarchies: [V1Hierarchy])?>(nil)
 
     private static let mountsRead = Mutex<[Mount]?>(nil)
 

@@ -34,6 +34,18 @@ extension Runtime {
     /// On failure nothing remains: no state dir, no process, no mount.
     @discardableResult
     public func create(_ id: String, _ options: CreateOptions) throws(HuskError) -> Launcher.Launched {
+        try createContainer(id, options).launched
+    }
+
+    /// What create made: init, the record saved for it and its cgroup's manager (a sandbox
+    /// goes on with these instead of reading them back).
+    struct CreatedContainer {
+        var launched: Launcher.Launched
+        var record: ContainerRecord
+        var cgroup: any CgroupManager
+    }
+
+    func createContainer(_ id: String, _ options: CreateOptions) throws(HuskError) -> CreatedContainer {
         try ContainerID.validate(id)
         let bundle = Files.absolute(options.bundle)
         let spec: Spec
@@ -161,7 +173,7 @@ extension Runtime {
             var result = launched
             result.relay = relay
             created = true
-            return result
+            return CreatedContainer(launched: result, record: record, cgroup: manager)
         } catch {
             relay?.close()
             throw error

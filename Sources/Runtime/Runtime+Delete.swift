@@ -1,4 +1,5 @@
 import CHusk
+import Cgroups
 import Glibc
 import OCI
 import Sys
@@ -34,10 +35,26 @@ extension Runtime {
         }
         // A supervisor (run -d) is writing exit.json: let it finish before the dir goes.
         awaitSupervisor(record)
+        try removeStopped(record, cgroup: nil)
+        return record.bundle
+    }
+
+    /// Deletes a container whose init this process has reaped (a sandbox's), with the record
+    /// and cgroup manager it already holds: nothing is read back.
+    func deleteReaped(_ record: ContainerRecord, cgroup: (any CgroupManager)?) throws(HuskError) {
+        let lockFD = try store.lock(record.id)
+        defer { close(lockFD) }
+        try removeStopped(record, cgroup: cgroup)
+    }
+
+    /// The end of every delete, once init is gone: the cgroup (whatever still runs in it is
+    /// killed), the state dir, then the poststop hooks.
+    private func removeStopped(_ record: ContainerRecord, cgroup: (any CgroupManager)?) throws(HuskError) {
+        let id = record.id
         // Read before the state dir goes; decoded only when there may be hooks to run.
         let poststop = record.noPoststopHooks ? [] : savedSpec(of: id)?.hooks?.poststop ?? []
         do {
-            try cgroups(of: record).destroy(killFirst: true)
+            try (cgroup ?? cgroups(of: record)).destroy(killFirst: true)
         } catch {
             throw HuskError("cannot delete container \"\(id)\": \(error)")
         }
@@ -45,7 +62,6 @@ extension Runtime {
         if !poststop.isEmpty {
             HookRunner.runWarning(poststop, kind: "poststop", state: stateBytes(record, .stopped), log: log, id: id)
         }
-        return record.bundle
     }
 
     /// The signal an image asks to be stopped with (annotation org.opencontainers.image.stopSignal), if any.

@@ -188,25 +188,18 @@ extension Runtime {
         } catch {
             throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
         }
-        let launched: Launcher.Launched
+        let created: CreatedContainer
         do {
             defer { tee?.restore() }
-            launched = try create(id, createOptions)
+            created = try createContainer(id, createOptions)
         } catch {
             throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)
         }
+        let launched = created.launched, record = created.record
+        let cgroup: (any CgroupManager)? = record.noCgroup ? nil : created.cgroup
         defer {
             close(launched.sync)
             if launched.pidfd >= 0 { close(launched.pidfd) }
-        }
-        let record: ContainerRecord
-        let cgroup: (any CgroupManager)?
-        do throws(HuskError) {
-            record = try store.load(id)
-            cgroup = try? cgroups(of: record)
-        } catch {
-            _ = try? delete(id, force: true)
-            throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
         }
         let oomBefore = cgroup?.oomKillCount()
         if sandboxSignalled != 0 {
@@ -310,7 +303,7 @@ extension Runtime {
             }
         }
         do {
-            try delete(id, force: true)
+            try deleteReaped(record, cgroup: cgroup)
         } catch {
             log.warning("sandbox \(id): cleanup failed: \(error.message)")
         }
