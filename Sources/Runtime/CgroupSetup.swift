@@ -13,16 +13,11 @@ final class CgroupSetup: @unchecked Sendable {
     private var job: BackgroundJob?
     private var failure: CgroupError?
 
-    /// Starts creating `manager`'s cgroup with `linux.resources` plus an allow rule for each
-    /// device node of `linux.devices` (see Cgroups.resources). Rootless (no cgroup): nothing.
-    init(_ manager: any CgroupManager, _ linux: Linux) {
+    /// Starts creating `manager`'s cgroup with `resources` (see `resources(of:)`). Rootless
+    /// (no cgroup): nothing.
+    init(_ manager: any CgroupManager, resources: JSONValue) {
         self.manager = manager
         if manager is NoCgroupManager { return }
-        let devices = linux.devices.compactMap { d -> (type: String, major: Int64, minor: Int64)? in
-            guard let major = d.major, let minor = d.minor, d.type == "c" || d.type == "b" || d.type == "u" else { return nil }
-            return (d.type == "u" ? "c" : d.type, major, minor)
-        }
-        let resources = Cgroups.resources(linux.resources, allowingDevices: devices)
         job = BackgroundJob { [self] in
             do throws(CgroupError) {
                 try manager.create(resources: resources)
@@ -30,6 +25,16 @@ final class CgroupSetup: @unchecked Sendable {
                 failure = error
             }
         }
+    }
+
+    /// What a container's cgroup gets: `linux.resources` plus an allow rule for each device
+    /// node of `linux.devices` (see Cgroups.resources).
+    static func resources(of linux: Linux) -> JSONValue {
+        let devices = linux.devices.compactMap { d -> (type: String, major: Int64, minor: Int64)? in
+            guard let major = d.major, let minor = d.minor, d.type == "c" || d.type == "b" || d.type == "u" else { return nil }
+            return (d.type == "u" ? "c" : d.type, major, minor)
+        }
+        return Cgroups.resources(linux.resources, allowingDevices: devices)
     }
 
     /// Waits for the cgroup; its error, if making it failed (nothing of it is left then).
@@ -44,5 +49,44 @@ final class CgroupSetup: @unchecked Sendable {
         job?.wait()
         job = nil
         if failure == nil { try? manager.destroy(killFirst: true) }
+    }
+}
+
+/// The first steps of a create, which need the ID and the cgroup's resources but not the
+/// decoded config: the ID claimed (its state dir made; the claim fails if the ID is taken, so
+/// nothing of another container is ever touched) and the cgroup started on another thread.
+/// A sandbox takes them before its config is even serialized (CreateOptions.head).
+final class CreateHead: @unchecked Sendable {
+    let id: String
+    /// /proc/self/cgroup of the creating husk, recorded for later verbs.
+    let creatorCgroup: String?
+    let cgroup: CgroupSetup
+    private var abandoned = false
+
+    init(id: String, creatorCgroup: String?, cgroup: CgroupSetup) {
+        self.id = id
+        self.creatorCgroup = creatorCgroup
+        self.cgroup = cgroup
+    }
+
+    /// Undoes the head of a create that failed: the cgroup and the state dir (once).
+    func abandon(_ store: StateStore) {
+        if abandoned { return }
+        abandoned = true
+        cgroup.abandon()
+        try? store.remove(id)
+    }
+}
+
+extension Runtime {
+    /// Claims `id` and starts making its cgroup (see CreateHead). `cgroupsPath` and
+    /// `omitting` as for Cgroups.manager; rootless: no cgroup.
+    func beginCreate(_ id: String, cgroupsPath: String?, omitting: Set<String> = [],
+                     resources: JSONValue) throws(HuskError) -> CreateHead {
+        let creatorCgroup = Cgroups.ownCgroupText()
+        let manager: any CgroupManager = Rootless.active ? NoCgroupManager()
+            : try cgroups(id: id, cgroupsPath: cgroupsPath, procCgroup: creatorCgroup, omitting: omitting)
+        _ = try store.claim(id)
+        return CreateHead(id: id, creatorCgroup: creatorCgroup, cgroup: CgroupSetup(manager, resources: resources))
     }
 }

@@ -25,6 +25,9 @@ public struct CreateOptions: Sendable {
     var beforeLaunch: (@Sendable (inout LaunchPlan) throws(HuskError) -> Void)?
     /// cgroup v1 controllers the container stays out of (see Cgroups.manager).
     var omitCgroupControllers: Set<String> = []
+    /// The ID already claimed and the cgroup already started (beginCreate) with the resources
+    /// the config names: create goes on from there, and undoes them if it fails.
+    var head: CreateHead?
 
     public init(bundle: String) { self.bundle = bundle }
 }
@@ -46,6 +49,10 @@ extension Runtime {
     }
 
     func createContainer(_ id: String, _ options: CreateOptions) throws(HuskError) -> CreatedContainer {
+        var head = options.head
+        var created = false
+        // Undone unless create succeeds: the claimed state dir and the cgroup.
+        defer { if !created { head?.abandon(store) } }
         try ContainerID.validate(id)
         let bundle = Files.absolute(options.bundle)
         let spec: Spec
@@ -57,24 +64,20 @@ extension Runtime {
             (spec, configBytes) = try loadSpec(bundle: bundle)
         }
         let rootfs = try resolveRootfs(spec, bundle: bundle)
-        let creatorCgroup = Cgroups.ownCgroupText()
         // Rootless: no cgroup at all (limits are refused, see Rootless).
         let rootless = Rootless.active
         if rootless { try Rootless.checkResources(spec.linux?.resources) }
-        let manager: any CgroupManager = rootless ? NoCgroupManager()
-            : try cgroups(id: id, cgroupsPath: spec.linux?.cgroupsPath, procCgroup: creatorCgroup, omitting: options.omitCgroupControllers)
-        // The ID is ours from here (the claim fails if it is taken): what follows may make and,
-        // on failure, remove this container's cgroup and state dir without touching another's.
-        let dir = try store.claim(id)
-        // The cgroup is made on another thread from here until placeInCgroup.
-        let cgroupSetup = CgroupSetup(manager, spec.linux ?? Linux())
-        var created = false
-        defer {
-            if !created {
-                cgroupSetup.abandon()
-                try? store.remove(id)
-            }
+        // The ID is ours from here; the cgroup is made on another thread until placeInCgroup.
+        let begun: CreateHead
+        if let head { begun = head } else {
+            begun = try beginCreate(id, cgroupsPath: spec.linux?.cgroupsPath, omitting: options.omitCgroupControllers,
+                                    resources: CgroupSetup.resources(of: spec.linux ?? Linux()))
+            head = begun
         }
+        let dir = store.directory(of: id)
+        let creatorCgroup = begun.creatorCgroup
+        let cgroupSetup = begun.cgroup
+        let manager = cgroupSetup.manager
         var builder = PlanBuilder(spec: spec, bundle: bundle, rootfs: rootfs)
         builder.noPivot = options.noPivot
         builder.seccompCacheDir = store.root

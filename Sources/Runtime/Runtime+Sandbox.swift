@@ -135,8 +135,16 @@ extension Runtime {
         }
 
         var create = CreateOptions(bundle: dir)
-        create.config = (spec, Array(JSON.serialize(spec).utf8))
         create.omitCgroupControllers = options.omittedCgroupControllers
+        // The ID claimed and the cgroup started now: made on another thread while the config
+        // is serialized, decoded and checked (a sandbox's config names no device nodes).
+        do {
+            create.head = try beginCreate(id, cgroupsPath: nil, omitting: create.omitCgroupControllers,
+                                          resources: Cgroups.resources(spec.object?["linux"]?.object?["resources"], allowingDevices: []))
+        } catch {
+            throw fail(error.message)
+        }
+        create.config = (spec, Array(JSON.serialize(spec).utf8))
         create.beforeLaunch = { @Sendable (plan: inout LaunchPlan) throws(HuskError) in
             root.wait()
             if let failure = root.failure { throw HuskError(failure, exitCode: SandboxExit.failure) }
@@ -186,6 +194,7 @@ extension Runtime {
             tee = try options.logFile.map { path throws(HuskError) in try OutputTee(path: path, log: log) }
             try tee?.redirect()
         } catch {
+            createOptions.head?.abandon(store)
             throw HuskError("sandbox: " + error.message, exitCode: SandboxExit.failure)
         }
         let created: CreatedContainer

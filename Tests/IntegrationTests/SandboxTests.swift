@@ -346,6 +346,9 @@ struct SandboxTests {
         // A log file that cannot be written is a sandbox failure before anything runs.
         let bad = try await s.sh("echo never", ["--log-file", sb.dir + "/no/such/dir/job.log"])
         #expect(bad.status == 125 && bad.stderr.contains("no/such/dir/job.log") && !bad.stdout.contains("never"), "\(bad)")
+        // The ID was claimed and the cgroup started before the log file was opened: both gone.
+        s.expectNothingLeft()
+        #expect(sb.leftovers().isEmpty, "\(sb.leftovers())")
     }
 
     /// --io-max lands in the sandbox's cgroup (v1 blkio.throttle.*, v2 io.max) and the report.
