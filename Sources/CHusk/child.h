@@ -53,7 +53,9 @@ void child_resolve_executable(const struct husk_plan *p, char *out, size_t cap);
 void child_become_user(const struct husk_plan *p);      // bounding set, ids, groups, caps
 // Without no_new_privs installing a filter needs CAP_SYS_ADMIN, so (as runc does) it is
 // loaded before the capabilities drop; with it, as late as possible, just before execve.
+// Loads the plan's filter once (later calls do nothing); child_fail if the kernel refuses it.
 void child_load_seccomp(const struct husk_plan *p);
+extern int child_seccomp_loaded;
 void child_seal_and_exec(const struct husk_plan *p, const char *exe) __attribute__((noreturn));
 
 // --- the namespace server of a created rootless container (child_nsserver.c)

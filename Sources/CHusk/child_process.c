@@ -179,7 +179,7 @@ void child_seal_and_exec(const struct husk_plan *p, const char *exe) {
     // tells the parent that execve succeeded).
     syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
     // A filter with a listener was loaded earlier, while `create` could still pass the fd on.
-    if (p->no_new_privs && !p->seccomp_notify) child_load_seccomp(p);
+    if (p->no_new_privs) child_load_seccomp(p); // unless loaded already (notify, before start)
     execve(exe, p->argv, p->envp);
     child_fail(p, "exec", errno, exe);
 }

@@ -67,8 +67,11 @@ static void load_with_listener(const struct husk_plan *p, struct sock_fprog *pro
     if (err) child_fail(p, "send seccomp listener fd", err, "linux.seccomp.listenerPath");
 }
 
+int child_seccomp_loaded;
+
 void child_load_seccomp(const struct husk_plan *p) {
-    if (!p->seccomp_filter) return;
+    if (!p->seccomp_filter || child_seccomp_loaded) return;
+    child_seccomp_loaded = 1;
     struct sock_fprog prog = {.len = p->seccomp_len, .filter = (struct sock_filter *)p->seccomp_filter};
     if (p->seccomp_notify) {
         load_with_listener(p, &prog);

@@ -85,6 +85,11 @@ static void loopback_up(const struct husk_plan *p) {
 static void wait_for_start(const struct husk_plan *p) {
     child_start_ns_server(p);
     child_send(p->sync_fd, HUSK_MSG_READY, 0, "ready", "");
+    // While create records the container (a failure here reaches start as an error message).
+    if (p->seccomp_before_start) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(p, "set no_new_privs", errno, "process.noNewPrivileges");
+        child_load_seccomp(p);
+    }
     int fd;
     do { fd = openat(p->state_dir_fd, p->fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
     if (fd < 0) child_fail(p, "open start fifo", errno, p->fifo_name);

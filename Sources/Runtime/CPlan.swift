@@ -116,6 +116,8 @@ final class CPlan {
             raw.seccomp_len = UInt16(filter.count / 8)
             raw.seccomp_flags = plan.seccompFlags
             raw.seccomp_notify = plan.seccompListener == nil ? 0 : 1
+            raw.seccomp_before_start = plan.seccompBeforeStart && plan.noNewPrivileges && plan.seccompListener == nil
+                && plan.startContainerHooks.isEmpty ? 1 : 0
         }
     }
 

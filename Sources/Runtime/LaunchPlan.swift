@@ -128,6 +128,12 @@ public struct LaunchPlan: Sendable, Equatable {
     public var seccompFlags: UInt32 = 0
     /// The filter has SCMP_ACT_NOTIFY rules: its listener fd goes to this agent.
     public var seccompListener: SeccompListener? = nil
+    /// Load the filter (with no_new_privs) right after telling create "ready", while create
+    /// records the container, instead of after `start`: ~0.4 ms off a sandbox's start. Only
+    /// for a filter that allows what init still does then (openat, write and close of the
+    /// start fifo, close_range, execve) and with no startContainer hooks, which must not run
+    /// under it: the sandbox's own default profile.
+    public var seccompBeforeStart = false
 
     public init() {}
 

@@ -149,6 +149,8 @@ extension Runtime {
             root.wait()
             if let failure = root.failure { throw HuskError(failure, exitCode: SandboxExit.failure) }
             if !root.overlay { plan.readonlyRoot = true }
+            // husk's own default profile allows what init does after "ready".
+            plan.seccompBeforeStart = true
         }
         // Once the command has ended, the root's unmount and removal (journal work on a disk)
         // overlap the accounting and the container's delete on another core. Not with

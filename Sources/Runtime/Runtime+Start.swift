@@ -26,8 +26,16 @@ extension Runtime {
     /// For a container this process launched (run, sandbox, supervisor): release init, then
     /// wait for execve — EOF on the sync socket — or the exec error it reports instead.
     func startLaunched(_ record: ContainerRecord, _ launched: Launcher.Launched) throws(HuskError) {
-        try releaseInit(record)
         var msg = husk_msg()
+        do {
+            try releaseInit(record)
+        } catch {
+            // Init may have failed after "ready" (a filter loaded before start): its message says why.
+            if husk_recv_msg(launched.sync, &msg, 0) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
+                throw Launcher.initError(msg)
+            }
+            throw error
+        }
         if husk_recv_msg(launched.sync, &msg, -1) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {
             throw Launcher.initError(msg)
         }

@@ -82,6 +82,23 @@ struct SandboxTests {
         #expect(missing.status == 127, "\(missing)")
     }
 
+    /// The default profile is in place with no_new_privs (init loads it before `start`, while
+    /// create records the container); a program it cannot exec is still 127.
+    @Test func seccompAndNoNewPrivsAreInPlace() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let s = try SandboxRunner(sb)
+        let r = try await s.sh("grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs):' /proc/self/status")
+        #expect(r.status == 0, "\(r)")
+        let fields = Dictionary(r.stdout.split(separator: "\n").map { line in
+            let kv = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return (kv[0], kv.count > 1 ? kv[1] : "")
+        }, uniquingKeysWith: { a, _ in a })
+        #expect(fields["Seccomp"] == "2" && fields["Seccomp_filters"] == "1" && fields["NoNewPrivs"] == "1", "\(fields)")
+        let missing = try await s.run([], ["/no/such/program"])
+        #expect(missing.status == 127 && missing.stderr.contains("/no/such/program"), "\(missing)")
+    }
+
     @Test func stdinPassesThroughUnlessNoStdin() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }

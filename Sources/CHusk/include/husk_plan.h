@@ -161,6 +161,7 @@ struct husk_plan {
     unsigned short seccomp_len;
     unsigned int seccomp_flags;
     int seccomp_notify;             // SCMP_ACT_NOTIFY rules: load with NEW_LISTENER, send the fd up
+    int seccomp_before_start;       // no_new_privs and load right after "ready" (LaunchPlan.seccompBeforeStart)
 };
 
 #endif
