@@ -286,11 +286,14 @@ extension Runtime {
                 killAt = nil
             }
         }
+        // Init has exited, and with it every process of its pid namespace: the root is free.
+        // Its removal starts before the reaping, which waits for the kernel to let go of the
+        // namespace's /proc (an RCU grace period).
+        let alongside = afterExit.map { BackgroundJob($0) }
+        defer { alongside?.wait() }
         var raw: Int32 = 0
         while waitpid(launched.pid, &raw, 0) < 0 && errno == EINTR {}
         result.durationMs = monotonicMs() - started
-        let alongside = afterExit.map { BackgroundJob($0) }
-        defer { alongside?.wait() }
         tee?.drain()
         let status = ExitStatus(raw: raw)
         result.signal = status.signal
@@ -368,6 +371,11 @@ extension Runtime {
                 return
             }
         }
+        // What every sandbox dir holds (SandboxRoot's dirs, overlayfs's work/work, owner.json)
+        // goes by name, without listing; removeTree then finds the dir empty, or removes what
+        // else there is (all the command wrote, in upper).
+        for sub in ["upper", "work/work", "work", "rootfs"] { rmdir(dir + "/" + sub) }
+        unlink(dir + "/" + SandboxOwner.fileName)
         do {
             try Files.removeTree(dir)
         } catch {
