@@ -90,12 +90,16 @@ static void wait_for_start(const struct husk_plan *p) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(p, "set no_new_privs", errno, "process.noNewPrivileges");
         child_load_seccomp(p);
     }
-    int fd;
-    do { fd = openat(p->state_dir_fd, p->fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
-    if (fd < 0) child_fail(p, "open start fifo", errno, p->fifo_name);
-    ssize_t w;
-    do { w = write(fd, "0", 1); } while (w < 0 && errno == EINTR);
-    close(fd);
+    if (p->fifo_name) {
+        int fd;
+        do { fd = openat(p->state_dir_fd, p->fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+        if (fd < 0) child_fail(p, "open start fifo", errno, p->fifo_name);
+        ssize_t w;
+        do { w = write(fd, "0", 1); } while (w < 0 && errno == EINTR);
+        close(fd);
+    } else {
+        child_wait_go(p); // started by the process that created us
+    }
     close(p->state_dir_fd);
     child_stop_ns_server(p);
 }

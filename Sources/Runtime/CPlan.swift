@@ -32,7 +32,7 @@ final class CPlan {
 
         raw.sync_fd = fds.sync
         raw.state_dir_fd = fds.stateDir
-        raw.fifo_name = string("exec.fifo")
+        raw.fifo_name = plan.startBySync ? nil : string("exec.fifo")
         raw.console_fd = fds.console
         raw.preserve_fds = fds.preserve
         raw.ns_server_fd = fds.nsServer

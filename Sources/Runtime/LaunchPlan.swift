@@ -134,6 +134,9 @@ public struct LaunchPlan: Sendable, Equatable {
     /// start fifo, close_range, execve) and with no startContainer hooks, which must not run
     /// under it: the sandbox's own default profile.
     public var seccompBeforeStart = false
+    /// Init waits for `start` on the sync socket, not on the state dir's exec.fifo
+    /// (CreateOptions.startInProcess).
+    public var startBySync = false
 
     public init() {}
 

@@ -28,6 +28,11 @@ public struct CreateOptions: Sendable {
     /// The ID already claimed and the cgroup already started (beginCreate) with the resources
     /// the config names: create goes on from there, and undoes them if it fails.
     var head: CreateHead?
+    /// The process that creates the container also starts it (startLaunched), as a sandbox
+    /// does: init waits for a word on the sync socket instead of on an exec.fifo, which is
+    /// never made (a mknod and an unlink less on the state root's filesystem). Meanwhile
+    /// the container reads as running, and `husk start` cannot start it.
+    var startInProcess = false
 
     public init(bundle: String) { self.bundle = bundle }
 }
@@ -109,6 +114,7 @@ extension Runtime {
         do throws(HuskError) {
             idmapFDs = try IDMappedMounts.prepare(&plan)
             try placeInCgroup(cgroupSetup, &plan)
+            plan.startBySync = options.startInProcess
             try prepareStateDir(dir, plan: plan, config: configBytes)
             stateDirFD = husk_open_path_dir(dir)
             if stateDirFD < 0 { throw HuskError(SysError("open", path: dir), stage: "state dir") }
@@ -224,6 +230,15 @@ extension Runtime {
     /// The start fifo (writable by the container's root, which may be an unprivileged host
     /// uid in a user namespace) and a copy of the config for later hooks.
     private func prepareStateDir(_ dir: String, plan: LaunchPlan, config: [UInt8]) throws(HuskError) {
+        if !plan.startBySync { try makeStartFifo(dir, plan: plan) }
+        do {
+            try Files.writeAtomically(dir + "/config.json", config, mode: 0o600)
+        } catch {
+            throw HuskError(error, stage: "state dir")
+        }
+    }
+
+    private func makeStartFifo(_ dir: String, plan: LaunchPlan) throws(HuskError) {
         let fifo = dir + "/exec.fifo"
         if mkfifo(fifo, 0o622) != 0 { throw HuskError(SysError("mkfifo", path: fifo), stage: "state dir") }
         if plan.newUserNamespace {
@@ -235,10 +250,5 @@ extension Runtime {
             }
         }
         chmod(fifo, 0o622)
-        do {
-            try Files.writeAtomically(dir + "/config.json", config, mode: 0o600)
-        } catch {
-            throw HuskError(error, stage: "state dir")
-        }
     }
 }

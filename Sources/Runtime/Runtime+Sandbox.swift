@@ -136,6 +136,7 @@ extension Runtime {
 
         var create = CreateOptions(bundle: dir)
         create.omitCgroupControllers = options.omittedCgroupControllers
+        create.startInProcess = true
         // The ID claimed and the cgroup started now: made on another thread while the config
         // is serialized, decoded and checked (a sandbox's config names no device nodes).
         do {
@@ -219,7 +220,7 @@ extension Runtime {
         }
         let started = monotonicMs()
         do throws(HuskError) {
-            try startLaunched(record, launched)
+            try startLaunched(record, launched, startBySync: true)
         } catch {
             _ = try? delete(id, force: true)
             throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)

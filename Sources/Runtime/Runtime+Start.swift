@@ -25,10 +25,19 @@ extension Runtime {
 
     /// For a container this process launched (run, sandbox, supervisor): release init, then
     /// wait for execve — EOF on the sync socket — or the exec error it reports instead.
-    func startLaunched(_ record: ContainerRecord, _ launched: Launcher.Launched) throws(HuskError) {
+    /// `startBySync`: created with CreateOptions.startInProcess (no exec.fifo).
+    func startLaunched(_ record: ContainerRecord, _ launched: Launcher.Launched, startBySync: Bool = false) throws(HuskError) {
         var msg = husk_msg()
-        do {
-            try releaseInit(record)
+        do throws(HuskError) {
+            if startBySync {
+                // Init waits on the sync socket (CreateOptions.startInProcess): one byte is its start.
+                var go: UInt8 = 1
+                if send(launched.sync, &go, 1, Int32(MSG_NOSIGNAL)) != 1 {
+                    throw HuskError("cannot start container \"\(record.id)\": its init process (pid \(record.pid)) is gone")
+                }
+            } else {
+                try releaseInit(record)
+            }
         } catch {
             // Init may have failed after "ready" (a filter loaded before start): its message says why.
             if husk_recv_msg(launched.sync, &msg, 0) > 0 && msg.kind == Int32(HUSK_MSG_ERROR.rawValue) {

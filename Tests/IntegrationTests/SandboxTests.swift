@@ -99,6 +99,29 @@ struct SandboxTests {
         #expect(missing.status == 127 && missing.stderr.contains("/no/such/program"), "\(missing)")
     }
 
+    /// husk itself starts the sandbox it created: init waits on the sync socket, so the state
+    /// dir never gets an exec.fifo, and the container reads as running.
+    @Test func startsWithoutAnExecFifo() async throws {
+        let sb = try Sandbox()
+        defer { sb.cleanup() }
+        let s = try SandboxRunner(sb)
+        let id = sb.newID("nofifo")
+        // The command runs until the test, done looking, drops a file in its workspace.
+        let ws = sb.dir + "/ws"
+        try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
+        let child = try sb.startHusk(["sandbox", "--name", id, "--tmp-dir", s.tmpDir, "--rootfs", s.rootfs, "--timeout", "20s",
+                                      "--workspace", ws + ":/ws", "--", "sh", "-c", "until [ -e /ws/done ]; do sleep 0.05; done"])
+        let dir = sb.stateRoot + "/" + id
+        #expect(await Harness.poll(timeout: 15) { FileManager.default.fileExists(atPath: dir + "/state.json") })
+        #expect(!FileManager.default.fileExists(atPath: dir + "/exec.fifo"))
+        let state = try await sb.husk(["state", id])
+        #expect(state.status == 0 && state.stdout.contains("\"running\""), "\(state)")
+        try sb.writeFile(ws + "/done", "")
+        let r = await child.wait(timeout: 25)
+        #expect(r.status == 0, "\(r)")
+        s.expectNothingLeft()
+    }
+
     @Test func stdinPassesThroughUnlessNoStdin() async throws {
         let sb = try Sandbox()
         defer { sb.cleanup() }

@@ -93,7 +93,7 @@ struct husk_plan {
     // --- fds (all CLOEXEC in the parent; the child clears CLOEXEC only for stdio/preserved)
     int sync_fd;                    // child end of the SEQPACKET socketpair
     int state_dir_fd;               // O_PATH dir holding the start fifo, -1 for none (exec)
-    const char *fifo_name;          // "exec.fifo"
+    const char *fifo_name;          // "exec.fifo"; NULL: wait for a word on sync_fd instead
     int console_fd;                 // connected console socket, -1 for none
     int preserve_fds;               // keep fds 3 .. 3+n-1 open across execve
     int ns_server_fd;               // listening ns.sock of a rootless container, -1 for none
