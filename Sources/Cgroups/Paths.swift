@@ -83,7 +83,7 @@ enum Proc {
     static func cgroupMounts(mountinfo: String) -> [Mount] {
         var out: [Mount] = []
         // Split bytes, not Characters: grapheme breaking made this a tenth of a sandbox's CPU.
-        for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) {
+        for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) where mentionsCgroupType(line) {
             let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
             guard let dash = fields.firstIndex(where: { $0.elementsEqual("-".utf8) }), dash >= 5, fields.count >= dash + 4 else { continue }
             let fsType = fields[dash + 1]
@@ -93,6 +93,19 @@ enum Proc {
                              superOptions: fields[dash + 3].split(separator: UInt8(ascii: ",")).map { String(Substring($0)) }))
         }
         return out
+    }
+
+    /// Whether a mountinfo line has " - cgroup" in it (the fstype after the separator, or a
+    /// path that says so): the other lines, most of them, are not split into fields at all.
+    private static func mentionsCgroupType(_ line: Substring.UTF8View) -> Bool {
+        let needle = Array(" - cgroup".utf8)
+        var i = line.startIndex
+        while let dash = line[i...].firstIndex(of: UInt8(ascii: "-")) {
+            if line.distance(from: line.startIndex, to: dash) >= 1,
+               line[line.index(before: dash)...].starts(with: needle) { return true }
+            i = line.index(after: dash)
+        }
+        return false
     }
 
     /// Lines of /proc/self/cgroup: (hierarchy id, controllers, path).

@@ -109,7 +109,6 @@ extension Runtime {
         }
         // Who owns this dir, for the watcher and --gc.
         do { try owner.save(dir: dir) } catch { throw fail("\(error)") }
-        do { try root.start() } catch { throw fail("\(error)") }
         var result = SandboxResult()
 
         // Caches: persistent dirs, created on first use.
@@ -125,6 +124,21 @@ extension Runtime {
             throw fail("mount source \(source) does not exist")
         }
 
+        // From here the root (overlay) and the container's cgroup are made on two more threads
+        // while this one writes the config, decodes and checks it and builds the launch plan.
+        do { try root.start() } catch { throw fail("\(error)") }
+        var create = CreateOptions(bundle: dir)
+        create.omitCgroupControllers = options.omittedCgroupControllers
+        create.startInProcess = true
+        // The ID claimed and the cgroup started (the config's linux.resources are these; it
+        // names no device nodes).
+        do {
+            create.head = try beginCreate(id, cgroupsPath: nil, omitting: create.omitCgroupControllers,
+                                          resources: Cgroups.resources(options.resources, allowingDevices: []))
+        } catch {
+            throw fail(error.message)
+        }
+
         // Written for an overlay; should the root be the fallback bind after all, beforeLaunch
         // makes it read-only in the plan (the state dir's config.json then still says false).
         let spec = options.spec(rootReadOnly: options.readOnly, cgroupNamespace: Cgroups.version == .v2,
@@ -134,17 +148,6 @@ extension Runtime {
             if fd >= 0 { dup2(fd, 0); close(fd) }
         }
 
-        var create = CreateOptions(bundle: dir)
-        create.omitCgroupControllers = options.omittedCgroupControllers
-        create.startInProcess = true
-        // The ID claimed and the cgroup started now: made on another thread while the config
-        // is serialized, decoded and checked (a sandbox's config names no device nodes).
-        do {
-            create.head = try beginCreate(id, cgroupsPath: nil, omitting: create.omitCgroupControllers,
-                                          resources: Cgroups.resources(spec.object?["linux"]?.object?["resources"], allowingDevices: []))
-        } catch {
-            throw fail(error.message)
-        }
         create.config = (spec, Array(JSON.serialize(spec).utf8))
         create.beforeLaunch = { @Sendable (plan: inout LaunchPlan) throws(HuskError) in
             root.wait()
@@ -372,10 +375,11 @@ extension Runtime {
                 return
             }
         }
-        // What every sandbox dir holds (SandboxRoot's dirs, overlayfs's work/work, owner.json)
-        // goes by name, without listing; removeTree then finds the dir empty, or removes what
-        // else there is (all the command wrote, in upper).
-        for sub in ["upper", "work/work", "work", "rootfs"] { rmdir(dir + "/" + sub) }
+        // What every sandbox dir holds (SandboxRoot's dirs, overlayfs's work dir with the marker
+        // of a `volatile` mount, owner.json) goes by name, without listing; removeTree then finds
+        // the dir empty, or removes what else there is (all the command wrote, in upper).
+        unlink(dir + "/work/work/incompat/volatile/dirty")
+        for sub in ["upper", "work/work/incompat/volatile", "work/work/incompat", "work/work", "work", "rootfs"] { rmdir(dir + "/" + sub) }
         unlink(dir + "/" + SandboxOwner.fileName)
         do {
             try Files.removeTree(dir)

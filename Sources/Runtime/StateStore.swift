@@ -97,8 +97,11 @@ public struct StateStore: Sendable {
     }
 
     public func remove(_ id: String) throws(HuskError) {
+        // The files every state dir may hold, by name: the tree walk then finds it empty.
+        let dir = directory(of: id)
+        for file in ["state.json", "config.json", "exec.fifo"] { unlink(dir + "/" + file) }
         do {
-            try Files.removeTree(directory(of: id))
+            try Files.removeTree(dir)
         } catch {
             throw HuskError(error, stage: "remove state")
         }

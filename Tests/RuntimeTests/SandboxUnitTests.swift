@@ -231,6 +231,18 @@ private func run(_ argv: [String]) throws -> String {
         #expect(archs.contains("SCMP_ARCH_X32") == (Kernel.runsX32Syscalls && archs.contains("SCMP_ARCH_X86_64")))
     }
 
+    /// The sandbox makes its cgroup from `resources` before its config exists: the config must
+    /// name exactly those, and no device node that would need an allow rule.
+    @Test func configResourcesAreTheOnesTheCgroupIsMadeWith() {
+        var o = SandboxOptions(command: ["true"], rootfs: "/r")
+        o.memoryBytes = 1 << 30
+        o.cpus = 2
+        o.pids = 100
+        let linux = o.spec(rootReadOnly: false, cgroupNamespace: false, cacheHostPath: { $0 }).object?["linux"]?.object
+        #expect(linux?["resources"] == o.resources)
+        #expect((linux?["devices"]?.array ?? []).isEmpty)
+    }
+
     @Test func cgroupControllersLeftOutAreTheUnusedOnes() {
         var o = SandboxOptions(command: ["true"], rootfs: "/")
         // Kept for the report and the device allow-list, whatever the limits.
