@@ -51,6 +51,8 @@ extension Runtime {
         var launched: Launcher.Launched
         var record: ContainerRecord
         var cgroup: any CgroupManager
+        /// The config's poststart hooks (run and sandbox run them without reading it back).
+        var poststart: [Hook]
     }
 
     func createContainer(_ id: String, _ options: CreateOptions) throws(HuskError) -> CreatedContainer {
@@ -182,7 +184,7 @@ extension Runtime {
             var result = launched
             result.relay = relay
             created = true
-            return CreatedContainer(launched: result, record: record, cgroup: manager)
+            return CreatedContainer(launched: result, record: record, cgroup: manager, poststart: spec.hooks?.poststart ?? [])
         } catch {
             relay?.close()
             throw error

@@ -11,22 +11,24 @@ extension Runtime {
     public func run(_ id: String, _ options: CreateOptions, detach: Bool) throws(HuskError) -> Int32 {
         var options = options
         options.relayTerminal = !detach
-        let launched = try create(id, options)
+        // This process starts what it creates: no exec.fifo (see CreateOptions.startInProcess).
+        options.startInProcess = true
+        let created = try createContainer(id, options)
+        let launched = created.launched, record = created.record
         let relay = launched.relay
         defer { relay?.close() }
         defer {
             close(launched.sync)
             if launched.pidfd >= 0 { close(launched.pidfd) }
         }
-        let record = try store.load(id)
         do throws(HuskError) {
-            try startLaunched(record, launched)
+            try startLaunched(record, launched, startBySync: true)
         } catch {
             _ = try? delete(id, force: true)
             throw error
         }
-        if let hooks = savedSpec(of: id)?.hooks, !hooks.poststart.isEmpty {
-            HookRunner.runWarning(hooks.poststart, kind: "poststart", state: stateBytes(record, .running), log: log, id: id)
+        if !created.poststart.isEmpty {
+            HookRunner.runWarning(created.poststart, kind: "poststart", state: stateBytes(record, .running), log: log, id: id)
         }
         if detach { return 0 }
 
@@ -49,7 +51,9 @@ extension Runtime {
         forwardTarget = 0
         for s in forwarded { signal(s, SIG_DFL) }
         do {
-            try delete(id, force: true)
+            // Init is reaped; in a pid namespace nothing of the container is left running, and
+            // without one deleteReaped's cgroup removal kills what is.
+            try deleteReaped(record, cgroup: record.noCgroup ? nil : created.cgroup)
         } catch {
             log.warning("container \(id) exited, but cleanup failed: \(error.message)")
         }
