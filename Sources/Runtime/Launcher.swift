@@ -29,6 +29,8 @@ public struct Launcher {
         public var sync: Int32
         /// The pty relay of a foreground `run` at a terminal.
         var relay: TerminalRelay? = nil
+        /// Init waits for `start` on the sync socket, not on an exec.fifo (LaunchPlan.startBySync).
+        var startBySync = false
     }
 
     /// Spawns and runs the protocol until the child waits on the start fifo (create), or,
@@ -51,6 +53,7 @@ public struct Launcher {
             throw HuskError(SysError("clone", errno: -direct), stage: "spawn")
         }
         var launched = Launched(pid: plan.joins.isEmpty ? direct : 0, pidfd: plan.joins.isEmpty ? pidfd : -1, sync: sync)
+        launched.startBySync = plan.startBySync
         do {
             try converse(&launched, intermediate: plan.joins.isEmpty ? nil : direct)
         } catch {

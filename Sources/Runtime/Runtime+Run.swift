@@ -22,7 +22,7 @@ extension Runtime {
             if launched.pidfd >= 0 { close(launched.pidfd) }
         }
         do throws(HuskError) {
-            try startLaunched(record, launched, startBySync: true)
+            try startLaunched(record, launched)
         } catch {
             _ = try? delete(id, force: true)
             throw error

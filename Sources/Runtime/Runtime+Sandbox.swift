@@ -223,7 +223,7 @@ extension Runtime {
         }
         let started = monotonicMs()
         do throws(HuskError) {
-            try startLaunched(record, launched, startBySync: true)
+            try startLaunched(record, launched)
         } catch {
             _ = try? delete(id, force: true)
             throw HuskError("sandbox: " + error.message, exitCode: error.exitCode == 1 ? SandboxExit.failure : error.exitCode)

@@ -25,11 +25,10 @@ extension Runtime {
 
     /// For a container this process launched (run, sandbox, supervisor): release init, then
     /// wait for execve — EOF on the sync socket — or the exec error it reports instead.
-    /// `startBySync`: created with CreateOptions.startInProcess (no exec.fifo).
-    func startLaunched(_ record: ContainerRecord, _ launched: Launcher.Launched, startBySync: Bool = false) throws(HuskError) {
+    func startLaunched(_ record: ContainerRecord, _ launched: Launcher.Launched) throws(HuskError) {
         var msg = husk_msg()
         do throws(HuskError) {
-            if startBySync {
+            if launched.startBySync {
                 // Init waits on the sync socket (CreateOptions.startInProcess): one byte is its start.
                 var go: UInt8 = 1
                 if send(launched.sync, &go, 1, Int32(MSG_NOSIGNAL)) != 1 {
